@@ -1,0 +1,485 @@
+//===- MagicPIGOps.cpp - MagicPIG operations ------------------------------===//
+//
+// Verifiers and memory effects of the MagicPIG ops. Every rule on shapes,
+// element types and attributes has its own diagnostic naming the operand or
+// attribute at fault, so a bad op produced by a pass or written by hand is
+// reported at its location instead of failing later in a lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::magicpig;
+
+namespace {
+/// Checks shared by the op verifiers. Each check emits its own diagnostic
+/// on the op and returns failure, so verifiers chain them with `failed()`.
+class Checker {
+public:
+  explicit Checker(Operation *op) : op(op) {}
+
+  static ShapedType shaped(Value v) { return cast<ShapedType>(v.getType()); }
+
+  /// Tensor and memref operands may not be mixed in one op.
+  LogicalResult sameSemantics() {
+    bool anyTensor = false, anyMemRef = false;
+    for (Value v : op->getOperands()) {
+      anyTensor |= isa<RankedTensorType>(v.getType());
+      anyMemRef |= isa<MemRefType>(v.getType());
+    }
+    if (anyTensor && anyMemRef)
+      return op->emitOpError(
+          "operands must be all ranked tensors or all memrefs, not a mix");
+    return success();
+  }
+
+  LogicalResult rank(StringRef name, Value v, int64_t expected,
+                     StringRef layout) {
+    int64_t r = shaped(v).getRank();
+    if (r != expected)
+      return op->emitOpError() << "'" << name << "' must have rank "
+                               << expected << " (" << layout << "), got rank "
+                               << r;
+    return success();
+  }
+
+  /// Dimension `da` of `a` must equal dimension `db` of `b` when both are
+  /// static; `what` names the dimension's role.
+  LogicalResult sameDim(StringRef what, StringRef aName, Value a, int64_t da,
+                        StringRef bName, Value b, int64_t db) {
+    int64_t x = shaped(a).getDimSize(da), y = shaped(b).getDimSize(db);
+    if (!ShapedType::isDynamic(x) && !ShapedType::isDynamic(y) && x != y)
+      return op->emitOpError()
+             << what << " mismatch: '" << aName << "' has " << x << " but '"
+             << bName << "' has " << y;
+    return success();
+  }
+
+  /// Dimension `d` of `v` must be `expected` when static.
+  LogicalResult dimIs(StringRef what, StringRef name, Value v, int64_t d,
+                      int64_t expected) {
+    int64_t x = shaped(v).getDimSize(d);
+    if (!ShapedType::isDynamic(x) && x != expected)
+      return op->emitOpError() << "'" << name << "' " << what << " must be "
+                               << expected << ", got " << x;
+    return success();
+  }
+
+  LogicalResult floatElement(StringRef name, Value v) {
+    Type t = shaped(v).getElementType();
+    if (!t.isF32() && !t.isF16() && !t.isBF16())
+      return op->emitOpError() << "'" << name
+                               << "' element type must be f32, f16 or bf16, "
+                                  "got "
+                               << t;
+    return success();
+  }
+
+  LogicalResult f32Element(StringRef name, Value v) {
+    Type t = shaped(v).getElementType();
+    if (!t.isF32())
+      return op->emitOpError()
+             << "'" << name << "' element type must be f32, got " << t;
+    return success();
+  }
+
+  LogicalResult indexElement(StringRef name, Value v) {
+    Type t = shaped(v).getElementType();
+    if (!t.isSignlessInteger(32) && !t.isSignlessInteger(64))
+      return op->emitOpError()
+             << "'" << name << "' element type must be i32 or i64, got " << t;
+    return success();
+  }
+
+  /// Codes hold K-bit integers: any signless integer of at least K bits.
+  LogicalResult codeElement(StringRef name, Value v, int64_t bits) {
+    Type t = shaped(v).getElementType();
+    auto it = dyn_cast<IntegerType>(t);
+    if (!it || !it.isSignless() || it.getWidth() < bits || it.getWidth() > 64)
+      return op->emitOpError()
+             << "'" << name << "' element type must be a signless integer of "
+             << bits << " to 64 bits to hold " << bits << "-bit codes, got "
+             << t;
+    return success();
+  }
+
+  LogicalResult sameElement(StringRef aName, Value a, StringRef bName,
+                            Value b) {
+    Type x = shaped(a).getElementType(), y = shaped(b).getElementType();
+    if (x != y)
+      return op->emitOpError() << "'" << aName << "' and '" << bName
+                               << "' must have the same element type, got "
+                               << x << " and " << y;
+    return success();
+  }
+
+  LogicalResult lshBits(int64_t k) {
+    if (k < 1 || k > 16)
+      return op->emitOpError() << "'lsh_bits' must be in [1, 16], got " << k;
+    return success();
+  }
+
+  LogicalResult lshTables(int64_t l) {
+    if (l < 1)
+      return op->emitOpError() << "'lsh_tables' must be >= 1, got " << l;
+    return success();
+  }
+
+  /// The threshold must lie in [1, L]; L is checked only when static.
+  LogicalResult minCollisions(int64_t t, int64_t l) {
+    if (t < 1)
+      return op->emitOpError() << "'min_collisions' must be >= 1, got " << t;
+    if (!ShapedType::isDynamic(l) && t > l)
+      return op->emitOpError() << "'min_collisions' (" << t
+                               << ") must not exceed the number of tables ("
+                               << l << ")";
+    return success();
+  }
+
+  LogicalResult nonNegative(StringRef name, int64_t v) {
+    if (v < 0)
+      return op->emitOpError() << "'" << name << "' must be >= 0, got " << v;
+    return success();
+  }
+
+  LogicalResult positiveScale(float s) {
+    if (!(s > 0.0f) || !std::isfinite(s))
+      return op->emitOpError()
+             << "'scale' must be positive and finite, got " << s;
+    return success();
+  }
+
+  /// Query heads are grouped onto kv heads: Hq must be a multiple of Hkv.
+  LogicalResult headGroups(StringRef qName, Value q, StringRef kName,
+                           Value k) {
+    int64_t hq = shaped(q).getDimSize(1), hkv = shaped(k).getDimSize(1);
+    if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
+      return success();
+    if (hkv == 0 || hq % hkv != 0)
+      return op->emitOpError()
+             << "query heads of '" << qName << "' (" << hq
+             << ") must be a multiple of the kv heads of '" << kName << "' ("
+             << hkv << ")";
+    return success();
+  }
+
+private:
+  Operation *op;
+};
+} // namespace
+
+/// Memref operands of a destination-style op: inputs are read, inits are
+/// read and written. The tensor form has no memory effects.
+static void
+getDpsEffects(DestinationStyleOpInterface op,
+              SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                  &effects) {
+  for (OpOperand *operand : op.getDpsInputOperands()) {
+    if (!isa<MemRefType>(operand->get().getType()))
+      continue;
+    effects.emplace_back(MemoryEffects::Read::get(), operand, /*stage=*/0,
+                         /*effectOnFullRegion=*/true,
+                         SideEffects::DefaultResource::get());
+  }
+  for (OpOperand &operand : op.getDpsInitsMutable()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    effects.emplace_back(MemoryEffects::Read::get(), &operand, /*stage=*/0,
+                         /*effectOnFullRegion=*/true,
+                         SideEffects::DefaultResource::get());
+    effects.emplace_back(MemoryEffects::Write::get(), &operand, /*stage=*/0,
+                         /*effectOnFullRegion=*/true,
+                         SideEffects::DefaultResource::get());
+  }
+}
+
+#define MAGICPIG_DPS_EFFECTS(OP)                                               \
+  void OP::getEffects(                                                         \
+      SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>      \
+          &effects) {                                                          \
+    getDpsEffects(cast<DestinationStyleOpInterface>(getOperation()), effects); \
+  }
+MAGICPIG_DPS_EFFECTS(AttentionOp)
+MAGICPIG_DPS_EFFECTS(CenterKeysOp)
+MAGICPIG_DPS_EFFECTS(KeyNormsOp)
+MAGICPIG_DPS_EFFECTS(SimHashOp)
+MAGICPIG_DPS_EFFECTS(BuildTablesOp)
+MAGICPIG_DPS_EFFECTS(RetrieveOp)
+MAGICPIG_DPS_EFFECTS(EstimateOp)
+MAGICPIG_DPS_EFFECTS(WindowAttentionOp)
+MAGICPIG_DPS_EFFECTS(MergeOp)
+#undef MAGICPIG_DPS_EFFECTS
+
+static constexpr StringLiteral kQLayout = "[B, Hq, d]";
+static constexpr StringLiteral kKLayout = "[B, Hkv, N, d]";
+static constexpr StringLiteral kVLayout = "[B, Hkv, N, dv]";
+static constexpr StringLiteral kOutLayout = "[B, Hq, dv]";
+static constexpr StringLiteral kLseLayout = "[B, Hq]";
+
+/// Rules shared by the ops that attend a query to a K/V cache: ranks, batch,
+/// head grouping, head dims and element types of query, key and value.
+static LogicalResult verifyQueryKeyValue(Checker &c, Value q, Value k,
+                                         Value v) {
+  if (failed(c.rank("key", k, 4, kKLayout)) ||
+      failed(c.rank("value", v, 4, kVLayout)) ||
+      failed(c.floatElement("query", q)) || failed(c.floatElement("key", k)) ||
+      failed(c.sameElement("key", k, "value", v)) ||
+      failed(c.sameDim("batch", "query", q, 0, "key", k, 0)) ||
+      failed(c.sameDim("batch", "key", k, 0, "value", v, 0)) ||
+      failed(c.sameDim("kv heads", "key", k, 1, "value", v, 1)) ||
+      failed(c.sameDim("sequence length", "key", k, 2, "value", v, 2)) ||
+      failed(c.headGroups("query", q, "key", k)))
+    return failure();
+  int64_t qHeadDim = Checker::shaped(q).getRank() - 1;
+  return c.sameDim("head dim", "query", q, qHeadDim, "key", k, 3);
+}
+
+/// Rules for an `[B, Hq, dv]` output with its `[B, Hq]` f32 log-sum-exp.
+static LogicalResult verifyOutputAndLse(Checker &c, Value q, Value v,
+                                        Value out, Value lse) {
+  return failure(
+      failed(c.rank("output", out, 3, kOutLayout)) ||
+      failed(c.rank("lse", lse, 2, kLseLayout)) ||
+      failed(c.floatElement("output", out)) ||
+      failed(c.f32Element("lse", lse)) ||
+      failed(c.sameDim("batch", "query", q, 0, "output", out, 0)) ||
+      failed(c.sameDim("query heads", "query", q, 1, "output", out, 1)) ||
+      failed(c.sameDim("value head dim", "value", v, 3, "output", out, 2)) ||
+      failed(c.sameDim("batch", "output", out, 0, "lse", lse, 0)) ||
+      failed(c.sameDim("query heads", "output", out, 1, "lse", lse, 1)));
+}
+
+LogicalResult AttentionOp::verify() {
+  Checker c(*this);
+  Value q = getQuery(), k = getKey(), v = getValue(), out = getOutput();
+  int64_t qRank = Checker::shaped(q).getRank();
+  if (qRank != 3 && qRank != 4)
+    return emitOpError() << "'query' must have rank 3 ([B, Hq, d]) or 4 "
+                            "([B, Hq, S, d]), got rank "
+                         << qRank;
+  if (failed(c.sameSemantics()) || failed(c.positiveScale(getScale().convertToFloat())) ||
+      failed(verifyQueryKeyValue(c, q, k, v)) ||
+      failed(c.rank("output", out, qRank,
+                    qRank == 3 ? "[B, Hq, dv]" : "[B, Hq, S, dv]")) ||
+      failed(c.floatElement("output", out)) ||
+      failed(c.sameDim("batch", "query", q, 0, "output", out, 0)) ||
+      failed(c.sameDim("query heads", "query", q, 1, "output", out, 1)) ||
+      failed(c.sameDim("value head dim", "value", v, 3, "output", out,
+                       qRank - 1)))
+    return failure();
+  if (qRank == 4 &&
+      failed(c.sameDim("query length", "query", q, 2, "output", out, 2)))
+    return failure();
+  if (getCausal() && qRank == 4) {
+    int64_t s = Checker::shaped(q).getDimSize(2);
+    int64_t n = Checker::shaped(k).getDimSize(2);
+    if (!ShapedType::isDynamic(s) && !ShapedType::isDynamic(n) && s > n)
+      return emitOpError() << "causal attention needs at least as many keys ("
+                           << n << ") as queries (" << s << ")";
+  }
+  return success();
+}
+
+LogicalResult CenterKeysOp::verify() {
+  Checker c(*this);
+  Value k = getKey(), centered = getCentered(), mean = getMean();
+  return failure(
+      failed(c.sameSemantics()) ||
+      failed(c.nonNegative("sink_tokens", getSinkTokens())) ||
+      failed(c.nonNegative("window_tokens", getWindowTokens())) ||
+      failed(c.rank("key", k, 4, kKLayout)) ||
+      failed(c.rank("centered", centered, 4, kKLayout)) ||
+      failed(c.rank("mean", mean, 3, "[B, Hkv, d]")) ||
+      failed(c.floatElement("key", k)) ||
+      failed(c.floatElement("centered", centered)) ||
+      failed(c.f32Element("mean", mean)) ||
+      failed(c.sameDim("batch", "key", k, 0, "centered", centered, 0)) ||
+      failed(c.sameDim("kv heads", "key", k, 1, "centered", centered, 1)) ||
+      failed(c.sameDim("sequence length", "key", k, 2, "centered", centered,
+                       2)) ||
+      failed(c.sameDim("head dim", "key", k, 3, "centered", centered, 3)) ||
+      failed(c.sameDim("batch", "key", k, 0, "mean", mean, 0)) ||
+      failed(c.sameDim("kv heads", "key", k, 1, "mean", mean, 1)) ||
+      failed(c.sameDim("head dim", "key", k, 3, "mean", mean, 2)));
+}
+
+LogicalResult KeyNormsOp::verify() {
+  Checker c(*this);
+  Value k = getKey(), norms = getNorms();
+  return failure(
+      failed(c.sameSemantics()) || failed(c.rank("key", k, 4, kKLayout)) ||
+      failed(c.rank("norms", norms, 3, "[B, Hkv, N]")) ||
+      failed(c.floatElement("key", k)) ||
+      failed(c.f32Element("norms", norms)) ||
+      failed(c.sameDim("batch", "key", k, 0, "norms", norms, 0)) ||
+      failed(c.sameDim("kv heads", "key", k, 1, "norms", norms, 1)) ||
+      failed(c.sameDim("sequence length", "key", k, 2, "norms", norms, 2)));
+}
+
+LogicalResult SimHashOp::verify() {
+  Checker c(*this);
+  Value x = getInput(), p = getProjection(), codes = getCodes();
+  int64_t bits = getLshBits(), tables = getLshTables();
+  if (failed(c.sameSemantics()) || failed(c.lshBits(bits)) ||
+      failed(c.lshTables(tables)) || failed(c.floatElement("input", x)) ||
+      failed(c.f32Element("projection", p)) ||
+      failed(c.codeElement("codes", codes, bits)) ||
+      failed(c.rank("projection", p, 2, "[d, K * L]")))
+    return failure();
+  int64_t rank = Checker::shaped(x).getRank();
+  if (rank < 2)
+    return emitOpError() << "'input' must have rank >= 2 ([..., d]), got rank "
+                         << rank;
+  if (failed(c.rank("codes", codes, rank, "[..., L], the rank of 'input'")))
+    return failure();
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (failed(c.sameDim("leading dim " + std::to_string(i), "input", x, i,
+                         "codes", codes, i)))
+      return failure();
+  return failure(
+      failed(c.sameDim("head dim", "input", x, rank - 1, "projection", p, 0)) ||
+      failed(c.dimIs("dim 1 (K * L)", "projection", p, 1, bits * tables)) ||
+      failed(c.dimIs("last dim (L)", "codes", codes, rank - 1, tables)));
+}
+
+LogicalResult BuildTablesOp::verify() {
+  Checker c(*this);
+  Value codes = getCodes(), offsets = getOffsets(), indices = getIndices();
+  int64_t bits = getLshBits();
+  return failure(
+      failed(c.sameSemantics()) || failed(c.lshBits(bits)) ||
+      failed(c.nonNegative("sink_tokens", getSinkTokens())) ||
+      failed(c.nonNegative("window_tokens", getWindowTokens())) ||
+      failed(c.rank("codes", codes, 4, "[B, Hkv, N, L]")) ||
+      failed(c.rank("offsets", offsets, 4, "[B, Hkv, L, 2^K + 1]")) ||
+      failed(c.rank("indices", indices, 4, "[B, Hkv, L, N]")) ||
+      failed(c.codeElement("codes", codes, bits)) ||
+      failed(c.indexElement("offsets", offsets)) ||
+      failed(c.indexElement("indices", indices)) ||
+      failed(c.sameDim("batch", "codes", codes, 0, "offsets", offsets, 0)) ||
+      failed(c.sameDim("kv heads", "codes", codes, 1, "offsets", offsets, 1)) ||
+      failed(c.sameDim("tables", "codes", codes, 3, "offsets", offsets, 2)) ||
+      failed(c.dimIs("last dim (2^K + 1)", "offsets", offsets, 3,
+                     (int64_t(1) << bits) + 1)) ||
+      failed(c.sameDim("batch", "codes", codes, 0, "indices", indices, 0)) ||
+      failed(c.sameDim("kv heads", "codes", codes, 1, "indices", indices, 1)) ||
+      failed(c.sameDim("tables", "codes", codes, 3, "indices", indices, 2)) ||
+      failed(c.sameDim("sequence length", "codes", codes, 2, "indices",
+                       indices, 3)));
+}
+
+/// Rules shared by retrieve and estimate on the candidate list and counts.
+static LogicalResult verifyCandidates(Checker &c, Value q, Value cand,
+                                      Value counts) {
+  return failure(
+      failed(c.rank("candidates", cand, 3, "[B, Hq, C]")) ||
+      failed(c.rank("counts", counts, 2, "[B, Hq]")) ||
+      failed(c.indexElement("candidates", cand)) ||
+      failed(c.indexElement("counts", counts)) ||
+      failed(c.sameDim("batch", "query", q, 0, "candidates", cand, 0)) ||
+      failed(c.sameDim("query heads", "query", q, 1, "candidates", cand, 1)) ||
+      failed(c.sameDim("batch", "query", q, 0, "counts", counts, 0)) ||
+      failed(c.sameDim("query heads", "query", q, 1, "counts", counts, 1)));
+}
+
+LogicalResult RetrieveOp::verify() {
+  Checker c(*this);
+  Value qc = getQueryCodes(), offsets = getOffsets(), indices = getIndices();
+  int64_t bits = getLshBits();
+  if (failed(c.sameSemantics()) || failed(c.lshBits(bits)) ||
+      failed(c.rank("query_codes", qc, 3, "[B, Hq, L]")) ||
+      failed(c.rank("offsets", offsets, 4, "[B, Hkv, L, 2^K + 1]")) ||
+      failed(c.rank("indices", indices, 4, "[B, Hkv, L, N]")) ||
+      failed(c.minCollisions(getMinCollisions(),
+                             Checker::shaped(qc).getDimSize(2))) ||
+      failed(c.codeElement("query_codes", qc, bits)) ||
+      failed(c.indexElement("offsets", offsets)) ||
+      failed(c.indexElement("indices", indices)) ||
+      failed(c.sameDim("batch", "query_codes", qc, 0, "offsets", offsets, 0)) ||
+      failed(c.headGroups("query_codes", qc, "offsets", offsets)) ||
+      failed(c.sameDim("tables", "query_codes", qc, 2, "offsets", offsets,
+                       2)) ||
+      failed(c.dimIs("last dim (2^K + 1)", "offsets", offsets, 3,
+                     (int64_t(1) << bits) + 1)) ||
+      failed(c.sameDim("batch", "offsets", offsets, 0, "indices", indices, 0)) ||
+      failed(c.sameDim("kv heads", "offsets", offsets, 1, "indices", indices,
+                       1)) ||
+      failed(c.sameDim("tables", "offsets", offsets, 2, "indices", indices,
+                       2)))
+    return failure();
+  return verifyCandidates(c, qc, getCandidates(), getCounts());
+}
+
+LogicalResult EstimateOp::verify() {
+  Checker c(*this);
+  Value q = getQuery(), k = getKey(), v = getValue(), norms = getKeyNorms();
+  return failure(
+      failed(c.sameSemantics()) || failed(c.lshBits(getLshBits())) ||
+      failed(c.lshTables(getLshTables())) ||
+      failed(c.minCollisions(getMinCollisions(), getLshTables())) ||
+      failed(c.positiveScale(getScale().convertToFloat())) ||
+      failed(c.rank("query", q, 3, kQLayout)) ||
+      failed(verifyQueryKeyValue(c, q, k, v)) ||
+      failed(c.rank("key_norms", norms, 3, "[B, Hkv, N]")) ||
+      failed(c.f32Element("key_norms", norms)) ||
+      failed(c.sameDim("batch", "key", k, 0, "key_norms", norms, 0)) ||
+      failed(c.sameDim("kv heads", "key", k, 1, "key_norms", norms, 1)) ||
+      failed(c.sameDim("sequence length", "key", k, 2, "key_norms", norms,
+                       2)) ||
+      failed(verifyCandidates(c, q, getCandidates(), getCounts())) ||
+      failed(verifyOutputAndLse(c, q, v, getOutput(), getLse())));
+}
+
+LogicalResult WindowAttentionOp::verify() {
+  Checker c(*this);
+  Value q = getQuery(), k = getKey(), v = getValue();
+  return failure(
+      failed(c.sameSemantics()) ||
+      failed(c.nonNegative("sink_tokens", getSinkTokens())) ||
+      failed(c.positiveScale(getScale().convertToFloat())) ||
+      failed(c.rank("query", q, 3, kQLayout)) ||
+      failed(verifyQueryKeyValue(c, q, k, v)) ||
+      failed(verifyOutputAndLse(c, q, v, getOutput(), getLse())));
+}
+
+LogicalResult MergeOp::verify() {
+  Checker c(*this);
+  Value oa = getOutputA(), la = getLseA(), ob = getOutputB(), lb = getLseB();
+  Value out = getOutput(), lse = getLse();
+  if (failed(c.sameSemantics()))
+    return failure();
+  for (auto [name, v] : {std::pair<StringRef, Value>{"output_a", oa},
+                         {"output_b", ob},
+                         {"output", out}})
+    if (failed(c.rank(name, v, 3, kOutLayout)) ||
+        failed(c.floatElement(name, v)))
+      return failure();
+  for (auto [name, v] : {std::pair<StringRef, Value>{"lse_a", la},
+                         {"lse_b", lb},
+                         {"lse", lse}})
+    if (failed(c.rank(name, v, 2, kLseLayout)) || failed(c.f32Element(name, v)))
+      return failure();
+  for (int64_t d = 0; d < 3; ++d) {
+    if (failed(c.sameDim("output shape", "output_a", oa, d, "output_b", ob,
+                         d)) ||
+        failed(c.sameDim("output shape", "output_a", oa, d, "output", out, d)))
+      return failure();
+  }
+  for (int64_t d = 0; d < 2; ++d) {
+    if (failed(c.sameDim("lse shape", "output_a", oa, d, "lse_a", la, d)) ||
+        failed(c.sameDim("lse shape", "output_a", oa, d, "lse_b", lb, d)) ||
+        failed(c.sameDim("lse shape", "output_a", oa, d, "lse", lse, d)))
+      return failure();
+  }
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.cpp.inc"

@@ -1,0 +1,28 @@
+//===- magicpig-opt.cpp - MagicPIG optimizer driver -----------------------===//
+//
+// mlir-opt with every upstream dialect, pass and extension plus the MagicPIG
+// dialect and passes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
+  registry.insert<mlir::magicpig::MagicPIGDialect>();
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "MagicPIG optimizer driver\n", registry));
+}
