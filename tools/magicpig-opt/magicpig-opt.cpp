@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
+#include "magicpig/InitAllMagicPIG.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -16,12 +16,13 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::magicpig::registerAllMagicPIGPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);
-  registry.insert<mlir::magicpig::MagicPIGDialect>();
+  mlir::magicpig::registerAllMagicPIGDialects(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "MagicPIG optimizer driver\n", registry));

@@ -1,0 +1,28 @@
+//===- InitAllMagicPIG.h - Register the project's dialect and passes -*- C++ -*-===//
+//
+// One place that every tool (magicpig-opt, magicpig-run, magicpig-compile)
+// calls, so that a pass or interface added to the project is available in
+// all of them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MAGICPIG_INITALLMAGICPIG_H
+#define MAGICPIG_INITALLMAGICPIG_H
+
+#include "magicpig/Conversion/Passes.h"
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
+#include "mlir/IR/DialectRegistry.h"
+
+namespace mlir::magicpig {
+
+/// The MagicPIG dialect and its external interface models.
+inline void registerAllMagicPIGDialects(DialectRegistry &registry) {
+  registry.insert<MagicPIGDialect>();
+}
+
+/// The MagicPIG passes and pipelines.
+inline void registerAllMagicPIGPasses() { registerMagicPIGConversionPasses(); }
+
+} // namespace mlir::magicpig
+
+#endif // MAGICPIG_INITALLMAGICPIG_H

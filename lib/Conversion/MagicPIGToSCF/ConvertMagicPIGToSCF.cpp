@@ -1,0 +1,53 @@
+//===- ConvertMagicPIGToSCF.cpp - The convert-magicpig-to-scf pass --------===//
+//
+// Composes the per-family lowering patterns; the lowerings themselves live
+// in DenseAttentionLowering.cpp, HashLowering.cpp and SamplingLowering.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "magicpig/Conversion/Passes.h"
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Transforms/DialectConversion.h"
+
+namespace mlir::magicpig {
+#define GEN_PASS_DEF_CONVERTMAGICPIGTOSCF
+#include "magicpig/Conversion/Passes.h.inc"
+} // namespace mlir::magicpig
+
+using namespace mlir;
+using namespace mlir::magicpig;
+
+namespace {
+struct ConvertMagicPIGToSCFPass
+    : magicpig::impl::ConvertMagicPIGToSCFBase<ConvertMagicPIGToSCFPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    if (vectorWidth < 1) {
+      getOperation()->emitError()
+          << "convert-magicpig-to-scf: 'vector-width' must be >= 1, got "
+          << vectorWidth;
+      return signalPassFailure();
+    }
+    LoweringOptions options;
+    options.vectorWidth = vectorWidth;
+
+    RewritePatternSet patterns(&getContext());
+    populateDenseAttentionLoweringPatterns(patterns, options);
+    populateHashLoweringPatterns(patterns, options);
+    populateSamplingLoweringPatterns(patterns, options);
+
+    ConversionTarget target(getContext());
+    target.addIllegalDialect<MagicPIGDialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(getOperation(), target,
+                                      std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
