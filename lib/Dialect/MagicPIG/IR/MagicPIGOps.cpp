@@ -376,17 +376,17 @@ LogicalResult BuildTablesOp::verify() {
 }
 
 /// Rules shared by retrieve and estimate on the candidate list and counts.
-static LogicalResult verifyCandidates(Checker &c, Value q, Value cand,
-                                      Value counts) {
+static LogicalResult verifyCandidates(Checker &c, StringRef qName, Value q,
+                                      Value cand, Value counts) {
   return failure(
       failed(c.rank("candidates", cand, 3, "[B, Hq, C]")) ||
       failed(c.rank("counts", counts, 2, "[B, Hq]")) ||
       failed(c.indexElement("candidates", cand)) ||
       failed(c.indexElement("counts", counts)) ||
-      failed(c.sameDim("batch", "query", q, 0, "candidates", cand, 0)) ||
-      failed(c.sameDim("query heads", "query", q, 1, "candidates", cand, 1)) ||
-      failed(c.sameDim("batch", "query", q, 0, "counts", counts, 0)) ||
-      failed(c.sameDim("query heads", "query", q, 1, "counts", counts, 1)));
+      failed(c.sameDim("batch", qName, q, 0, "candidates", cand, 0)) ||
+      failed(c.sameDim("query heads", qName, q, 1, "candidates", cand, 1)) ||
+      failed(c.sameDim("batch", qName, q, 0, "counts", counts, 0)) ||
+      failed(c.sameDim("query heads", qName, q, 1, "counts", counts, 1)));
 }
 
 LogicalResult RetrieveOp::verify() {
@@ -414,7 +414,7 @@ LogicalResult RetrieveOp::verify() {
       failed(c.sameDim("tables", "offsets", offsets, 2, "indices", indices,
                        2)))
     return failure();
-  return verifyCandidates(c, qc, getCandidates(), getCounts());
+  return verifyCandidates(c, "query_codes", qc, getCandidates(), getCounts());
 }
 
 LogicalResult EstimateOp::verify() {
@@ -433,7 +433,7 @@ LogicalResult EstimateOp::verify() {
       failed(c.sameDim("kv heads", "key", k, 1, "key_norms", norms, 1)) ||
       failed(c.sameDim("sequence length", "key", k, 2, "key_norms", norms,
                        2)) ||
-      failed(verifyCandidates(c, q, getCandidates(), getCounts())) ||
+      failed(verifyCandidates(c, "query", q, getCandidates(), getCounts())) ||
       failed(verifyOutputAndLse(c, q, v, getOutput(), getLse())));
 }
 
