@@ -11,6 +11,7 @@
 
 #include "magicpig/Conversion/Passes.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
+#include "magicpig/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 
 namespace mlir::magicpig {
@@ -21,7 +22,10 @@ inline void registerAllMagicPIGDialects(DialectRegistry &registry) {
 }
 
 /// The MagicPIG passes and pipelines.
-inline void registerAllMagicPIGPasses() { registerMagicPIGConversionPasses(); }
+inline void registerAllMagicPIGPasses() {
+  registerMagicPIGConversionPasses();
+  registerMagicPIGTransformsPasses();
+}
 
 } // namespace mlir::magicpig
 

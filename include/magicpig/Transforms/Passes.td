@@ -1,0 +1,86 @@
+//===- Passes.td - MagicPIG graph transformations -----------*- tablegen -*-===//
+
+#ifndef MAGICPIG_TRANSFORMS_PASSES_TD
+#define MAGICPIG_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def MagicPIGRaiseAttention : Pass<"magicpig-raise-attention"> {
+  let summary = "Replace exported softmax attention with magicpig.attention";
+  let description = [{
+    Finds softmax attention as frameworks export it (linalg on tensors from
+    torch-mlir: batch_matmul / matmul / generic for Q.K^T, a scale on Q or on
+    the scores, softmax as linalg.softmax or its decomposed max / subtract /
+    exp / sum / divide chain, grouped-query heads via broadcast or
+    expand + collapse; and the TOSA form) and replaces the whole chain with
+    one `magicpig.attention`. Code that only looks like attention (softmax
+    over the wrong dimension, an op between the pieces that changes the math,
+    an additive mask) is left untouched, and a remark says why it was
+    declined (visible with `-pass-remarks=magicpig-raise-attention` or
+    `--mlir-print-...` diagnostics).
+  }];
+  let dependentDialects = [
+    "::mlir::magicpig::MagicPIGDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def MagicPIGSparsify : Pass<"magicpig-sparsify", "::mlir::ModuleOp"> {
+  let summary = "Rewrite exact decode attention into MagicPIG LSH sampling";
+  let description = [{
+    Rewrites each decode `magicpig.attention` (a query without a query-length
+    dimension, or with a static query length of 1) whose layer is not listed
+    in `dense-layers` into the MagicPIG graph:
+
+    ```
+    codes   = simhash(q, P)                          // P: d x (K*L), from seed
+    cand, n = retrieve(codes, offsets, indices)      // >= T collisions
+    oS, lS  = estimate(q, K, V, norms, mean, cand, n)
+    oW, lW  = window_attention(q, K, V, sink, window_start)
+    out, _  = merge(oS, lS, oW, lW)
+    ```
+
+    and adds the prefill-side index build after each prefill attention (a
+    query-length dimension other than a static 1): `center_keys`, `key_norms`,
+    `simhash` of the centered keys and `build_tables`. Layers are numbered by
+    program order of the attention ops in each function, or by an integer
+    `magicpig.layer` attribute on the op when present.
+
+    State threading (documented in docs/ABI.md): for every sparse layer, in
+    layer order, a prefill function returns four more results and a decode
+    function takes four more arguments: the bucket offsets
+    `[B, Hkv, L, 2^K + 1]` i32, the token indices `[B, Hkv, L, Np]` i32, the
+    norms of the centered keys `[B, Hkv, Np]` f32 and the key mean
+    `[B, Hkv, d]` f32, where `Np` is the prefill length. The K/V cache itself
+    is unchanged (raw keys), so the exported model's own cache update stays
+    valid.
+  }];
+  let dependentDialects = [
+    "::mlir::magicpig::MagicPIGDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+  let options = [
+    Option<"lshBits", "lsh-bits", "int64_t", /*default=*/"10",
+           "Bits per SimHash table (K), 1..16">,
+    Option<"lshTables", "lsh-tables", "int64_t", /*default=*/"150",
+           "Number of SimHash tables (L), >= 1">,
+    Option<"minCollisions", "min-collisions", "int64_t", /*default=*/"2",
+           "Tables a key must share with the query to be retrieved (T), 1..L">,
+    Option<"sinkTokens", "sink-tokens", "int64_t", /*default=*/"4",
+           "Leading tokens always attended exactly">,
+    Option<"windowTokens", "window-tokens", "int64_t", /*default=*/"64",
+           "Trailing prefill tokens always attended exactly">,
+    ListOption<"denseLayers", "dense-layers", "int64_t",
+           "Layers that keep exact attention. Default: the first and the "
+           "middle layer when there are at least 3 attention layers, none "
+           "otherwise; -1 alone keeps no layer dense">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"0",
+           "Seed of the Gaussian SimHash projection">,
+    Option<"maxCandidates", "max-candidates", "int64_t", /*default=*/"0",
+           "Capacity of the retrieved set per head; 0 means the prefill "
+           "length (never truncates)">,
+  ];
+}
+
+#endif // MAGICPIG_TRANSFORMS_PASSES_TD

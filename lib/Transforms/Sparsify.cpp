@@ -1,0 +1,21 @@
+//===- Sparsify.cpp --------------------------------------------------===//
+//
+// Placeholder until the pass lands: it changes nothing.
+//
+//===----------------------------------------------------------------------===//
+
+#include "magicpig/Transforms/Passes.h"
+
+namespace mlir::magicpig {
+#define GEN_PASS_DEF_MAGICPIGSPARSIFY
+#include "magicpig/Transforms/Passes.h.inc"
+} // namespace mlir::magicpig
+
+using namespace mlir;
+
+namespace {
+struct MagicPIGSparsifyPass : magicpig::impl::MagicPIGSparsifyBase<MagicPIGSparsifyPass> {
+  using Base::Base;
+  void runOnOperation() override {}
+};
+} // namespace
