@@ -1,10 +1,24 @@
-//===- Sparsify.cpp --------------------------------------------------===//
+//===- Sparsify.cpp - The magicpig-sparsify pass --------------------------===//
 //
-// Placeholder until the pass lands: it changes nothing.
+// Rewrites exact decode attention into the MagicPIG graph (hash, retrieve,
+// estimate, window attention, merge) and adds the index build after prefill
+// attention. The per-layer index crosses from prefill to decode through the
+// function signatures (docs/ABI.md): prefill functions gain results, decode
+// functions gain arguments, four per sparse layer in layer order.
 //
 //===----------------------------------------------------------------------===//
 
 #include "magicpig/Transforms/Passes.h"
+
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
+#include "magicpig/Transforms/GaussianProjection.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/STLExtras.h"
 
 namespace mlir::magicpig {
 #define GEN_PASS_DEF_MAGICPIGSPARSIFY
@@ -12,10 +26,332 @@ namespace mlir::magicpig {
 } // namespace mlir::magicpig
 
 using namespace mlir;
+using namespace mlir::magicpig;
 
 namespace {
-struct MagicPIGSparsifyPass : magicpig::impl::MagicPIGSparsifyBase<MagicPIGSparsifyPass> {
-  using Base::Base;
-  void runOnOperation() override {}
+
+/// Parameters of the rewrite, validated once per run.
+struct SparsifyParams {
+  int64_t bits, tables, minCollisions, sink, window, maxCandidates;
+  uint64_t seed;
 };
+
+/// A decode attention has no query-length dimension, or a static one of 1.
+bool isDecode(AttentionOp op) {
+  auto q = cast<ShapedType>(op.getQuery().getType());
+  return q.getRank() == 3 || q.getDimSize(2) == 1;
+}
+
+/// The layer number of an attention op: its `magicpig.layer` attribute, or
+/// its position among the function's attention ops.
+int64_t layerOf(AttentionOp op, int64_t position) {
+  if (auto attr = op->getAttrOfType<IntegerAttr>("magicpig.layer"))
+    return attr.getInt();
+  return position;
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                  Type elementType) {
+  return tensor::EmptyOp::create(b, loc, sizes, elementType);
+}
+
+/// The shape of the index of one layer, as the decode side declares it:
+/// prefill length dynamic, everything else from the key type.
+struct IndexTypes {
+  RankedTensorType offsets, indices, norms, mean;
+};
+
+IndexTypes indexTypesFor(MLIRContext *ctx, ShapedType key,
+                         const SparsifyParams &p) {
+  int64_t b = key.getDimSize(0), h = key.getDimSize(1), d = key.getDimSize(3);
+  Type i32 = IntegerType::get(ctx, 32), f32 = Float32Type::get(ctx);
+  int64_t dyn = ShapedType::kDynamic;
+  return {RankedTensorType::get({b, h, p.tables, (int64_t(1) << p.bits) + 1},
+                                i32),
+          RankedTensorType::get({b, h, p.tables, dyn}, i32),
+          RankedTensorType::get({b, h, dyn}, f32),
+          RankedTensorType::get({b, h, d}, f32)};
+}
+
+/// The SimHash projection as a constant; prefill and decode rebuild the
+/// same values from the same seed.
+Value projectionConstant(OpBuilder &b, Location loc, int64_t headDim,
+                         const SparsifyParams &p) {
+  std::vector<float> values =
+      gaussianProjection(headDim, p.bits * p.tables, p.seed);
+  auto type =
+      RankedTensorType::get({headDim, p.bits * p.tables}, b.getF32Type());
+  auto attr = DenseElementsAttr::get(type, ArrayRef<float>(values));
+  return arith::ConstantOp::create(b, loc, type, attr);
+}
+
+/// Builds the index of one prefill attention after it and returns
+/// (offsets, indices, norms, mean).
+SmallVector<Value> buildIndex(OpBuilder &b, AttentionOp op,
+                              const SparsifyParams &p) {
+  Location loc = op.getLoc();
+  Value key = op.getKey();
+  auto keyType = cast<ShapedType>(key.getType());
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  SmallVector<OpFoldResult> kSizes = tensor::getMixedSizes(b, loc, key);
+  OpFoldResult B = kSizes[0], H = kSizes[1], N = kSizes[2], D = kSizes[3];
+  OpFoldResult L = b.getIndexAttr(p.tables);
+
+  auto center = CenterKeysOp::create(
+      b, loc, TypeRange{RankedTensorType::get(keyType.getShape(), f32),
+                        RankedTensorType::get({keyType.getDimSize(0),
+                                               keyType.getDimSize(1),
+                                               keyType.getDimSize(3)},
+                                              f32)},
+      key, emptyTensor(b, loc, kSizes, f32), emptyTensor(b, loc, {B, H, D}, f32),
+      b.getI64IntegerAttr(p.sink), b.getI64IntegerAttr(p.window));
+  Value centered = center.getResult(0), mean = center.getResult(1);
+
+  Value normsInit = emptyTensor(b, loc, {B, H, N}, f32);
+  auto norms = KeyNormsOp::create(b, loc, TypeRange{normsInit.getType()},
+                                  centered, normsInit);
+
+  Value projection = projectionConstant(b, loc, keyType.getDimSize(3), p);
+  Value codesInit = emptyTensor(b, loc, {B, H, N, L}, i32);
+  auto codes = SimHashOp::create(
+      b, loc, TypeRange{codesInit.getType()}, centered, projection, codesInit,
+      b.getI32IntegerAttr(p.bits), b.getI32IntegerAttr(p.tables));
+
+  Value offsetsInit = emptyTensor(
+      b, loc, {B, H, L, b.getIndexAttr((int64_t(1) << p.bits) + 1)}, i32);
+  Value indicesInit = emptyTensor(b, loc, {B, H, L, N}, i32);
+  auto tables = BuildTablesOp::create(
+      b, loc, TypeRange{offsetsInit.getType(), indicesInit.getType()},
+      codes.getResult(0), offsetsInit, indicesInit,
+      b.getI32IntegerAttr(p.bits), b.getI64IntegerAttr(p.sink),
+      b.getI64IntegerAttr(p.window));
+  return {tables.getResult(0), tables.getResult(1), norms.getResult(0), mean};
+}
+
+/// Replaces one decode attention with the sampled graph, reading the index
+/// from `state` = (offsets, indices, norms, mean).
+void sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
+                    const SparsifyParams &p) {
+  Location loc = op.getLoc();
+  Value offsets = state[0], indices = state[1], norms = state[2],
+        mean = state[3];
+  Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
+  auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+  bool hasLength = op.hasQueryLength();
+  if (hasLength) // [B, Hq, 1, d] -> [B, Hq, d]
+    query = tensor::CollapseShapeOp::create(
+        b, loc, query, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+  auto qType = cast<ShapedType>(query.getType());
+  Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(b, loc, query);
+  OpFoldResult B = qSizes[0], Hq = qSizes[1];
+  OpFoldResult Dv = tensor::getMixedSize(b, loc, value, 3);
+
+  Value projection = projectionConstant(b, loc, qType.getDimSize(2), p);
+  Value codesInit = emptyTensor(b, loc, {B, Hq, b.getIndexAttr(p.tables)}, i32);
+  auto codes = SimHashOp::create(
+      b, loc, TypeRange{codesInit.getType()}, query, projection, codesInit,
+      b.getI32IntegerAttr(p.bits), b.getI32IntegerAttr(p.tables));
+
+  Value prefillLength = tensor::DimOp::create(b, loc, indices, 3);
+  OpFoldResult capacity = p.maxCandidates > 0
+                              ? OpFoldResult(b.getIndexAttr(p.maxCandidates))
+                              : OpFoldResult(prefillLength);
+  Value candInit = emptyTensor(b, loc, {B, Hq, capacity}, i32);
+  Value countInit = emptyTensor(b, loc, {B, Hq}, i32);
+  auto retrieved = RetrieveOp::create(
+      b, loc, TypeRange{candInit.getType(), countInit.getType()},
+      codes.getResult(0), offsets, indices, candInit, countInit,
+      b.getI32IntegerAttr(p.bits), b.getI32IntegerAttr(p.minCollisions));
+
+  Value outInit = emptyTensor(b, loc, {B, Hq, Dv}, f32);
+  Value lseInit = emptyTensor(b, loc, {B, Hq}, f32);
+  SmallVector<Type> partialTypes{outInit.getType(), lseInit.getType()};
+  auto sampled = EstimateOp::create(
+      b, loc, partialTypes, query, key, value, norms, mean,
+      retrieved.getResult(0), retrieved.getResult(1), outInit, lseInit,
+      b.getI32IntegerAttr(p.bits), b.getI32IntegerAttr(p.tables),
+      b.getI32IntegerAttr(p.minCollisions), op.getScaleAttr());
+
+  // Tokens hashed at prefill end at Np - window; the rest is the window.
+  Value windowStart = arith::MaxSIOp::create(
+      b, loc,
+      arith::SubIOp::create(
+          b, loc, prefillLength,
+          arith::ConstantIndexOp::create(b, loc, p.window)),
+      arith::ConstantIndexOp::create(b, loc, p.sink));
+  auto windowed = WindowAttentionOp::create(
+      b, loc, partialTypes, query, key, value, windowStart,
+      emptyTensor(b, loc, {B, Hq, Dv}, f32), emptyTensor(b, loc, {B, Hq}, f32),
+      b.getI64IntegerAttr(p.sink), op.getScaleAttr());
+
+  Value mergedInit = emptyTensor(b, loc, {B, Hq, Dv}, resultType.getElementType());
+  auto merged = MergeOp::create(
+      b, loc, TypeRange{mergedInit.getType(), lseInit.getType()},
+      sampled.getResult(0), sampled.getResult(1), windowed.getResult(0),
+      windowed.getResult(1), mergedInit, emptyTensor(b, loc, {B, Hq}, f32));
+  Value result = merged.getResult(0);
+  if (hasLength)
+    result = tensor::ExpandShapeOp::create(
+        b, loc, resultType, result,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+  op.getResult(0).replaceAllUsesWith(result);
+  op.erase();
+}
+
+struct MagicPIGSparsifyPass
+    : magicpig::impl::MagicPIGSparsifyBase<MagicPIGSparsifyPass> {
+  using Base::Base;
+
+  LogicalResult validate(ModuleOp module) {
+    auto fail = [&](StringRef option, const Twine &rule, int64_t got) {
+      return module.emitError() << "magicpig-sparsify: option '" << option
+                                << "' " << rule << ", got " << got;
+    };
+    if (lshBits < 1 || lshBits > 16)
+      return fail("lsh-bits", "must be in [1, 16]", lshBits);
+    if (lshTables < 1)
+      return fail("lsh-tables", "must be >= 1", lshTables);
+    if (minCollisions < 1 || minCollisions > lshTables)
+      return fail("min-collisions",
+                  "must be in [1, lsh-tables = " + Twine(lshTables) + "]",
+                  minCollisions);
+    if (sinkTokens < 0)
+      return fail("sink-tokens", "must be >= 0", sinkTokens);
+    if (windowTokens < 0)
+      return fail("window-tokens", "must be >= 0", windowTokens);
+    if (maxCandidates < 0)
+      return fail("max-candidates", "must be >= 0", maxCandidates);
+    return success();
+  }
+
+  /// Dense layers: the option, or the first and middle layer of models with
+  /// at least three attention layers (DESIGN.md section 2).
+  FailureOr<llvm::DenseSet<int64_t>> denseLayerSet(ModuleOp module,
+                                                   int64_t numLayers) {
+    llvm::DenseSet<int64_t> dense;
+    if (denseLayers.empty()) {
+      if (numLayers >= 3)
+      {
+        dense.insert(0);
+        dense.insert(numLayers / 2);
+      }
+      return dense;
+    }
+    if (denseLayers.size() == 1 && denseLayers[0] == -1)
+      return dense;
+    for (int64_t layer : denseLayers) {
+      if (layer < 0 || layer >= numLayers)
+        return module.emitError()
+               << "magicpig-sparsify: option 'dense-layers' names layer "
+               << layer << " but the module has " << numLayers
+               << " attention layers (use -1 alone to keep none dense)";
+      dense.insert(layer);
+    }
+    return dense;
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (failed(validate(module)))
+      return signalPassFailure();
+    SparsifyParams params{lshBits,      lshTables,     minCollisions,
+                          sinkTokens,   windowTokens,  maxCandidates,
+                          seed};
+
+    // Attention ops per function, in program order, with their layers.
+    SmallVector<std::pair<func::FuncOp, SmallVector<std::pair<int64_t, AttentionOp>>>>
+        work;
+    int64_t numLayers = 0;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      SmallVector<std::pair<int64_t, AttentionOp>> ops;
+      func.walk([&](AttentionOp op) {
+        ops.push_back({layerOf(op, ops.size()), op});
+      });
+      for (auto &[layer, op] : ops)
+        numLayers = std::max(numLayers, layer + 1);
+      if (!ops.empty())
+        work.push_back({func, std::move(ops)});
+    }
+    FailureOr<llvm::DenseSet<int64_t>> dense = denseLayerSet(module, numLayers);
+    if (failed(dense))
+      return signalPassFailure();
+
+    SymbolTableCollection symbols;
+    SymbolUserMap users(symbols, module);
+    for (auto &[func, ops] : work) {
+      // Layer order; program order breaks ties (ops is in program order).
+      SmallVector<std::pair<int64_t, AttentionOp>> ordered(ops);
+      SmallVector<size_t> order(ops.size());
+      for (size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+      llvm::sort(order, [&ordered](size_t a, size_t b) {
+        return std::make_pair(ordered[a].first, a) <
+               std::make_pair(ordered[b].first, b);
+      });
+      for (size_t i = 0; i < order.size(); ++i)
+        ops[i] = ordered[order[i]];
+      llvm::erase_if(ops, [&](auto &entry) { return dense->contains(entry.first); });
+      if (ops.empty())
+        continue;
+      if (!users.getUsers(func).empty()) {
+        func.emitError() << "magicpig-sparsify: cannot thread the index "
+                            "through calls to '"
+                         << func.getSymName()
+                         << "'; sparsify entry points only";
+        return signalPassFailure();
+      }
+      if (failed(rewriteFunction(func, ops, params)))
+        return signalPassFailure();
+    }
+  }
+
+  LogicalResult
+  rewriteFunction(func::FuncOp func,
+                  ArrayRef<std::pair<int64_t, AttentionOp>> ops,
+                  const SparsifyParams &p) {
+    OpBuilder b(func.getContext());
+    SmallVector<Value> prefillState;
+    for (auto [layer, op] : ops) {
+      auto keyType = cast<ShapedType>(op.getKey().getType());
+      if (keyType.isDynamicDim(3))
+        return op.emitError("magicpig-sparsify: the head dim must be static "
+                            "to build the SimHash projection");
+      if (!isa<RankedTensorType>(keyType))
+        return op.emitError("magicpig-sparsify: expects tensor semantics");
+      if (isDecode(op)) {
+        IndexTypes types = indexTypesFor(func.getContext(), keyType, p);
+        SmallVector<Value> state;
+        for (Type t : {types.offsets, types.indices, types.norms, types.mean}) {
+          unsigned index = func.getNumArguments();
+          if (failed(func.insertArgument(index, t, {}, op.getLoc())))
+            return failure();
+          state.push_back(func.getArgument(index));
+        }
+        b.setInsertionPoint(op);
+        sparsifyDecode(b, op, state, p);
+      } else {
+        b.setInsertionPointAfter(op);
+        llvm::append_range(prefillState, buildIndex(b, op, p));
+      }
+    }
+    if (prefillState.empty())
+      return success();
+    // Prefill: the index leaves through extra results of every return.
+    unsigned first = func.getNumResults();
+    for (auto [i, v] : llvm::enumerate(prefillState))
+      if (failed(func.insertResult(first + i, v.getType(), {})))
+        return failure();
+    for (auto ret : llvm::make_early_inc_range(func.getOps<func::ReturnOp>())) {
+      if (!llvm::all_of(prefillState, [&](Value v) {
+            return v.getParentBlock() == ret->getBlock();
+          }))
+        return ret.emitError("magicpig-sparsify: prefill attention must be "
+                             "in the block that returns");
+      ret.getOperandsMutable().append(prefillState);
+    }
+    return success();
+  }
+};
+
 } // namespace

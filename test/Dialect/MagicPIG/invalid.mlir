@@ -634,106 +634,133 @@ func.func @case69(%qc: tensor<1x4x3xi32>, %o: tensor<1x2x3x17xi32>, %i: tensor<1
 // -----
 
 // estimate L = 0
-func.func @case70(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case70(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'lsh_tables' must be >= 1, got 0}}
-  magicpig.estimate bits(4) tables(0) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  magicpig.estimate bits(4) tables(0) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
 }
 
 // -----
 
 // estimate threshold above L
-func.func @case71(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case71(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'min_collisions' (5) must not exceed the number of tables (3)}}
-  magicpig.estimate bits(4) tables(3) min_collisions(5) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  magicpig.estimate bits(4) tables(3) min_collisions(5) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
 }
 
 // -----
 
 // estimate infinite scale
-func.func @case72(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case72(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'scale' must be positive and finite, got INF}}
-  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0x7F800000) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0x7F800000) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
 }
 
 // -----
 
 // estimate query rank
-func.func @case73(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case73(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'query' must have rank 3 ([B, Hq, d]), got rank 4}}
-  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x1x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x1x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
 }
 
 // -----
 
 // key norms rank
-func.func @case74(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16x1xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case74(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16x1xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'key_norms' must have rank 3 ([B, Hkv, N]), got rank 4}}
-  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16x1xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16x1xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
 }
 
 // -----
 
 // key norms element type
-func.func @case75(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xbf16>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case75(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xbf16>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'key_norms' element type must be f32, got 'bf16'}}
-  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xbf16>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xbf16>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
 }
 
 // -----
 
-// key norms sequence length
-func.func @case76(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x15xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
-  // expected-error @+1 {{sequence length mismatch: 'key' has 16 but 'key_norms' has 15}}
-  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x15xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+// key norms longer than keys
+func.func @case76(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x17xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+  // expected-error @+1 {{indexed length of 'key_norms' (17) must not exceed the length of 'key' (16)}}
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x17xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  return
+}
+
+// -----
+
+// key mean rank
+func.func @case77(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x1x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+  // expected-error @+1 {{'key_mean' must have rank 3 ([B, Hkv, d]), got rank 4}}
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x1x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  return
+}
+
+// -----
+
+// key mean element type
+func.func @case78(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x8xf16>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+  // expected-error @+1 {{'key_mean' element type must be f32, got 'f16'}}
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x8xf16>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  return
+}
+
+// -----
+
+// key mean head dim
+func.func @case79(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x4xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+  // expected-error @+1 {{head dim mismatch: 'key' has 8 but 'key_mean' has 4}}
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x4xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
 }
 
 // -----
 
 // estimate counts element type
-func.func @case77(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi16>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case80(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi16>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'counts' element type must be i32 or i64, got 'i16'}}
-  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x4x8xi32>, tensor<1x4xi16>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi16>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
 }
 
 // -----
 
 // lse rank
-func.func @case78(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4x1xf32>) {
+func.func @case81(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4x1xf32>) {
   // expected-error @+1 {{'lse' must have rank 2 ([B, Hq]), got rank 3}}
-  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4x1xf32>) -> tensor<1x4x8xf32>, tensor<1x4x1xf32>
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4x1xf32>) -> tensor<1x4x8xf32>, tensor<1x4x1xf32>
   return
 }
 
 // -----
 
 // lse element type
-func.func @case79(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf16>) {
+func.func @case82(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf16>) {
   // expected-error @+1 {{'lse' element type must be f32, got 'f16'}}
-  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf16>) -> tensor<1x4x8xf32>, tensor<1x4xf16>
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf16>) -> tensor<1x4x8xf32>, tensor<1x4xf16>
   return
 }
 
 // -----
 
 // lse heads
-func.func @case80(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x2xf32>) {
+func.func @case83(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xbf16>, %v: tensor<1x2x16x8xbf16>, %n: tensor<1x2x16xf32>, %m: tensor<1x2x8xf32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>, %o: tensor<1x4x8xf32>, %l: tensor<1x2xf32>) {
   // expected-error @+1 {{query heads mismatch: 'output' has 4 but 'lse' has 2}}
-  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x2xf32>) -> tensor<1x4x8xf32>, tensor<1x2xf32>
+  magicpig.estimate bits(4) tables(3) min_collisions(2) scale(0.35) ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x8xf32>, tensor<1x2x16x8xbf16>, tensor<1x2x16x8xbf16>, tensor<1x2x16xf32>, tensor<1x2x8xf32>, tensor<1x4x8xi32>, tensor<1x4xi32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x2xf32>) -> tensor<1x4x8xf32>, tensor<1x2xf32>
   return
 }
 
 // -----
 
 // window negative sink
-func.func @case81(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case84(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'sink_tokens' must be >= 0, got -1}}
   magicpig.window_attention sink(-1) window_start(%ws) scale(0.35) ins(%q, %k, %v : tensor<1x4x8xf32>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
@@ -742,7 +769,7 @@ func.func @case81(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf16>, %
 // -----
 
 // window negative scale
-func.func @case82(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case85(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'scale' must be positive and finite, got -1}}
   magicpig.window_attention sink(4) window_start(%ws) scale(-1.0) ins(%q, %k, %v : tensor<1x4x8xf32>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
@@ -751,7 +778,7 @@ func.func @case82(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf16>, %
 // -----
 
 // window head dim
-func.func @case83(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x4xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case86(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x4xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{head dim mismatch: 'query' has 8 but 'key' has 4}}
   magicpig.window_attention sink(4) window_start(%ws) scale(0.35) ins(%q, %k, %v : tensor<1x4x8xf32>, tensor<1x2x16x4xf16>, tensor<1x2x16x8xf16>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
@@ -760,7 +787,7 @@ func.func @case83(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x4xf16>, %
 // -----
 
 // window output batch
-func.func @case84(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<3x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case87(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<3x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{batch mismatch: 'query' has 1 but 'output' has 3}}
   magicpig.window_attention sink(4) window_start(%ws) scale(0.35) ins(%q, %k, %v : tensor<1x4x8xf32>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>) outs(%o, %l : tensor<3x4x8xf32>, tensor<1x4xf32>) -> tensor<3x4x8xf32>, tensor<1x4xf32>
   return
@@ -769,7 +796,7 @@ func.func @case84(%ws: index, %q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf16>, %
 // -----
 
 // merge output_b rank
-func.func @case85(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<4x8xf32>, %lb: tensor<1x4xf32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case88(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<4x8xf32>, %lb: tensor<1x4xf32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'output_b' must have rank 3 ([B, Hq, dv]), got rank 2}}
   magicpig.merge ins(%a, %la, %b, %lb : tensor<1x4x8xf32>, tensor<1x4xf32>, tensor<4x8xf32>, tensor<1x4xf32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
@@ -778,7 +805,7 @@ func.func @case85(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<4x8xf3
 // -----
 
 // merge output element type
-func.func @case86(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<1x4x8xf32>, %lb: tensor<1x4xf32>, %o: tensor<1x4x8xi32>, %l: tensor<1x4xf32>) {
+func.func @case89(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<1x4x8xf32>, %lb: tensor<1x4xf32>, %o: tensor<1x4x8xi32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'output' element type must be f32, f16 or bf16, got 'i32'}}
   magicpig.merge ins(%a, %la, %b, %lb : tensor<1x4x8xf32>, tensor<1x4xf32>, tensor<1x4x8xf32>, tensor<1x4xf32>) outs(%o, %l : tensor<1x4x8xi32>, tensor<1x4xf32>) -> tensor<1x4x8xi32>, tensor<1x4xf32>
   return
@@ -787,7 +814,7 @@ func.func @case86(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<1x4x8x
 // -----
 
 // merge lse_a element type
-func.func @case87(%a: tensor<1x4x8xf32>, %la: tensor<1x4xbf16>, %b: tensor<1x4x8xf32>, %lb: tensor<1x4xf32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case90(%a: tensor<1x4x8xf32>, %la: tensor<1x4xbf16>, %b: tensor<1x4x8xf32>, %lb: tensor<1x4xf32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{'lse_a' element type must be f32, got 'bf16'}}
   magicpig.merge ins(%a, %la, %b, %lb : tensor<1x4x8xf32>, tensor<1x4xbf16>, tensor<1x4x8xf32>, tensor<1x4xf32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
@@ -796,7 +823,7 @@ func.func @case87(%a: tensor<1x4x8xf32>, %la: tensor<1x4xbf16>, %b: tensor<1x4x8
 // -----
 
 // merge output shapes
-func.func @case88(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<1x4x6xf32>, %lb: tensor<1x4xf32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case91(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<1x4x6xf32>, %lb: tensor<1x4xf32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{output shape mismatch: 'output_a' has 8 but 'output_b' has 6}}
   magicpig.merge ins(%a, %la, %b, %lb : tensor<1x4x8xf32>, tensor<1x4xf32>, tensor<1x4x6xf32>, tensor<1x4xf32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
@@ -805,7 +832,7 @@ func.func @case88(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<1x4x6x
 // -----
 
 // merge lse shape
-func.func @case89(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<1x4x8xf32>, %lb: tensor<1x3xf32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
+func.func @case92(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<1x4x8xf32>, %lb: tensor<1x3xf32>, %o: tensor<1x4x8xf32>, %l: tensor<1x4xf32>) {
   // expected-error @+1 {{lse shape mismatch: 'output_a' has 4 but 'lse_b' has 3}}
   magicpig.merge ins(%a, %la, %b, %lb : tensor<1x4x8xf32>, tensor<1x4xf32>, tensor<1x4x8xf32>, tensor<1x3xf32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return

@@ -91,13 +91,13 @@ func.func @retrieve(%qc: tensor<1x4x3xi32>, %o: tensor<1x2x3x17xi32>, %i: tensor
 }
 
 // CHECK-LABEL: func @estimate
-//       CHECK:   %{{.+}}:2 = magicpig.estimate bits(10) tables(150) min_collisions(2) scale(1.250000e-01) ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<1x4x64xf32>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?xf32>, tensor<1x4x256xi64>, tensor<1x4xi64>) outs(%{{.+}}, %{{.+}} : tensor<1x4x64xf32>, tensor<1x4xf32>) -> tensor<1x4x64xf32>, tensor<1x4xf32>
+//       CHECK:   %{{.+}}:2 = magicpig.estimate bits(10) tables(150) min_collisions(2) scale(1.250000e-01) ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[MEAN:.+]], %{{.+}}, %{{.+}} : tensor<1x4x64xf32>, tensor<1x2x?x64xbf16>, tensor<1x2x?x64xbf16>, tensor<1x2x?xf32>, tensor<1x2x64xf32>, tensor<1x4x256xi64>, tensor<1x4xi64>) outs(%{{.+}}, %{{.+}} : tensor<1x4x64xf32>, tensor<1x4xf32>) -> tensor<1x4x64xf32>, tensor<1x4xf32>
 func.func @estimate(%q: tensor<1x4x64xf32>, %k: tensor<1x2x?x64xbf16>, %v: tensor<1x2x?x64xbf16>,
-                    %n: tensor<1x2x?xf32>, %cand: tensor<1x4x256xi64>, %cnt: tensor<1x4xi64>,
+                    %n: tensor<1x2x?xf32>, %m: tensor<1x2x64xf32>, %cand: tensor<1x4x256xi64>, %cnt: tensor<1x4xi64>,
                     %o: tensor<1x4x64xf32>, %l: tensor<1x4xf32>) -> (tensor<1x4x64xf32>, tensor<1x4xf32>) {
   %r:2 = magicpig.estimate bits(10) tables(150) min_collisions(2) scale(0.125)
-           ins(%q, %k, %v, %n, %cand, %cnt : tensor<1x4x64xf32>, tensor<1x2x?x64xbf16>,
-               tensor<1x2x?x64xbf16>, tensor<1x2x?xf32>, tensor<1x4x256xi64>, tensor<1x4xi64>)
+           ins(%q, %k, %v, %n, %m, %cand, %cnt : tensor<1x4x64xf32>, tensor<1x2x?x64xbf16>,
+               tensor<1x2x?x64xbf16>, tensor<1x2x?xf32>, tensor<1x2x64xf32>, tensor<1x4x256xi64>, tensor<1x4xi64>)
            outs(%o, %l : tensor<1x4x64xf32>, tensor<1x4xf32>)
            -> tensor<1x4x64xf32>, tensor<1x4xf32>
   return %r#0, %r#1 : tensor<1x4x64xf32>, tensor<1x4xf32>

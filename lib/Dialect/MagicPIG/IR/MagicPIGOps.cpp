@@ -62,6 +62,18 @@ public:
     return success();
   }
 
+  /// Dimension `da` of `a` must not exceed dimension `db` of `b` when both
+  /// are static.
+  LogicalResult notLonger(StringRef what, StringRef aName, Value a, int64_t da,
+                          StringRef bName, Value b, int64_t db) {
+    int64_t x = shaped(a).getDimSize(da), y = shaped(b).getDimSize(db);
+    if (!ShapedType::isDynamic(x) && !ShapedType::isDynamic(y) && x > y)
+      return op->emitOpError() << what << " of '" << aName << "' (" << x
+                               << ") must not exceed the length of '" << bName
+                               << "' (" << y << ")";
+    return success();
+  }
+
   /// Dimension `d` of `v` must be `expected` when static.
   LogicalResult dimIs(StringRef what, StringRef name, Value v, int64_t d,
                       int64_t expected) {
@@ -420,6 +432,7 @@ LogicalResult RetrieveOp::verify() {
 LogicalResult EstimateOp::verify() {
   Checker c(*this);
   Value q = getQuery(), k = getKey(), v = getValue(), norms = getKeyNorms();
+  Value mean = getKeyMean();
   return failure(
       failed(c.sameSemantics()) || failed(c.lshBits(getLshBits())) ||
       failed(c.lshTables(getLshTables())) ||
@@ -431,8 +444,13 @@ LogicalResult EstimateOp::verify() {
       failed(c.f32Element("key_norms", norms)) ||
       failed(c.sameDim("batch", "key", k, 0, "key_norms", norms, 0)) ||
       failed(c.sameDim("kv heads", "key", k, 1, "key_norms", norms, 1)) ||
-      failed(c.sameDim("sequence length", "key", k, 2, "key_norms", norms,
-                       2)) ||
+      failed(c.notLonger("indexed length", "key_norms", norms, 2, "key", k,
+                         2)) ||
+      failed(c.rank("key_mean", mean, 3, "[B, Hkv, d]")) ||
+      failed(c.f32Element("key_mean", mean)) ||
+      failed(c.sameDim("batch", "key", k, 0, "key_mean", mean, 0)) ||
+      failed(c.sameDim("kv heads", "key", k, 1, "key_mean", mean, 1)) ||
+      failed(c.sameDim("head dim", "key", k, 3, "key_mean", mean, 2)) ||
       failed(verifyCandidates(c, "query", q, getCandidates(), getCounts())) ||
       failed(verifyOutputAndLse(c, q, v, getOutput(), getLse())));
 }

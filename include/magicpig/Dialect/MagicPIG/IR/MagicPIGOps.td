@@ -242,29 +242,39 @@ def MagicPIG_EstimateOp : MagicPIG_Op<"estimate"> {
   let summary = "importance-weighted attention over the retrieved keys";
   let description = [{
     For each query head over its retrieved set `S` (the first `counts[b, h]`
-    entries of `candidates[b, h]`), with `g = h / (Hq / Hkv)`:
+    entries of `candidates[b, h]`), with `g = h / (Hq / Hkv)`, the raw cached
+    key `k_j`, the key mean `m = key_mean[b, g]` and the norm of the centered
+    key `n_j = key_norms[b, g, j] = |k_j - m|`:
 
     ```
-    cos_j = clamp(q . k_j / max(|q| |k_j|, 1e-30), -1, 1)
+    cos_j = clamp((q . k_j - q . m) / max(|q| n_j, 1e-30), -1, 1)
     p_j   = 1 - arccos(cos_j) / pi
     u_j   = 1 - sum_{t < T} binom(L, t) p_j^(K t) (1 - p_j^K)^(L - t)
     s_j   = scale * q . k_j - log(max(u_j, 1e-30))
     out   = sum_{j in S} softmax(s)_j v_j,   lse = logsumexp_{j in S}(s_j)
     ```
 
-    `u_j` is the probability that a key at angle `arccos(cos_j)` collides
-    with the query in at least `T = min_collisions` of `L` tables of `K`
-    bits (for `T = 2`: `1 - (1 - p^K)^L - L p^K (1 - p^K)^(L - 1)`), so the
-    weights undo the sampling bias. The `1e-30` floor keeps `log(u)` finite
-    for keys that are almost never retrieved. An empty `S` gives `out = 0`
-    and `lse = -inf`, which the merge treats as no contribution. `key_norms`
-    are the norms of the (centered) keys. Shapes: query `[B, Hq, d]`, key
-    `[B, Hkv, N, d]`, value `[B, Hkv, N, dv]`, key_norms `[B, Hkv, N]` f32,
-    candidates `[B, Hq, C]`, counts `[B, Hq]`, output `[B, Hq, dv]`, lse
-    `[B, Hq]` f32.
+    The cosine is the one SimHash saw at prefill (between the query and the
+    centered key), while the score uses the raw key, so `lse` has the same
+    basis as a `window_attention` over the same cache and the two merge
+    directly. `u_j` is the probability that a key at angle `arccos(cos_j)`
+    collides with the query in at least `T = min_collisions` of `L` tables of
+    `K` bits (for `T = 2`: `1 - (1 - p^K)^L - L p^K (1 - p^K)^(L - 1)`), so
+    the weights undo the sampling bias. The `1e-30` floors keep the cosine
+    and `log(u)` finite for zero-norm vectors and for keys that are almost
+    never retrieved. An empty `S` gives `out = 0` and `lse = -inf`, which the
+    merge treats as no contribution. Candidates outside the key cache or the
+    norms (`j < 0`, `j >= N`, `j >= Nn`) are skipped, and `counts` above the
+    capacity `C` are clamped to `C`.
+
+    Shapes: query `[B, Hq, d]`, key `[B, Hkv, N, d]`, value
+    `[B, Hkv, N, dv]`, key_norms `[B, Hkv, Nn]` f32 (`Nn <= N`: the prefix
+    that was indexed at prefill), key_mean `[B, Hkv, d]` f32, candidates
+    `[B, Hq, C]`, counts `[B, Hq]`, output `[B, Hq, dv]`, lse `[B, Hq]` f32.
   }];
   let arguments = (ins MagicPIG_Shaped:$query, MagicPIG_Shaped:$key,
                        MagicPIG_Shaped:$value, MagicPIG_Shaped:$key_norms,
+                       MagicPIG_Shaped:$key_mean,
                        MagicPIG_Shaped:$candidates, MagicPIG_Shaped:$counts,
                        MagicPIG_Shaped:$output, MagicPIG_Shaped:$lse,
                        I32Attr:$lsh_bits, I32Attr:$lsh_tables,
@@ -272,15 +282,16 @@ def MagicPIG_EstimateOp : MagicPIG_Op<"estimate"> {
   let assemblyFormat = [{
     `bits` `(` $lsh_bits `)` `tables` `(` $lsh_tables `)`
     `min_collisions` `(` $min_collisions `)` `scale` `(` $scale `)`
-    `ins` `(` $query `,` $key `,` $value `,` $key_norms `,` $candidates `,`
-              $counts `:` type($query) `,` type($key) `,` type($value) `,`
-              type($key_norms) `,` type($candidates) `,` type($counts) `)`
+    `ins` `(` $query `,` $key `,` $value `,` $key_norms `,` $key_mean `,`
+              $candidates `,` $counts `:` type($query) `,` type($key) `,`
+              type($value) `,` type($key_norms) `,` type($key_mean) `,`
+              type($candidates) `,` type($counts) `)`
     `outs` `(` $output `,` $lse `:` type($output) `,` type($lse) `)`
     attr-dict (`->` type($results)^)?
   }];
   let extraClassDeclaration = [{
     MutableOperandRange getDpsInitsMutable() {
-      return MutableOperandRange(getOperation(), 6, 2);
+      return MutableOperandRange(getOperation(), 7, 2);
     }
   }];
 }
