@@ -1,0 +1,13 @@
+// Bad invocations fail with one line naming the problem.
+// RUN: not magicpig-compile %S/Inputs/does-not-exist.mlir -o %t.so 2>&1 | FileCheck %s --check-prefix=MISSING
+// RUN: not magicpig-compile %S/Inputs/axpy.mlir -o %t.so --attention=sparse 2>&1 | FileCheck %s --check-prefix=ATTENTION
+// RUN: not magicpig-compile %S/Inputs/axpy.mlir -o %t.so --lowering-pipeline=no-such-pass 2>&1 | FileCheck %s --check-prefix=PIPELINE
+// RUN: not magicpig-compile %s -o %t.so 2>&1 | FileCheck %s --check-prefix=PARSE
+// RUN: not magicpig-compile %S/Inputs/axpy.mlir -o %t.so --lsh-bits=0 2>&1 | FileCheck %s --check-prefix=OPTION
+
+// MISSING: magicpig-compile: error: cannot open input file '{{.*}}does-not-exist.mlir'
+// ATTENTION: magicpig-compile: error: --attention must be 'magicpig' or 'dense', got 'sparse'
+// PIPELINE: magicpig-compile: error: bad pipeline 'no-such-pass'
+// PARSE: errors.mlir:[[# @LINE + 2]]:{{[0-9]+}}: error: operation being parsed with an unregistered dialect
+// OPTION: error: magicpig-sparsify: option 'lsh-bits' must be in [1, 16], got 0
+%x = "not.an_op"() : () -> i32

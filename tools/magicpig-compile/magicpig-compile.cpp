@@ -1,0 +1,354 @@
+//===- magicpig-compile.cpp - Ahead-of-time compiler for decode graphs ----===//
+//
+// Compiles an exported model (linalg on tensors, or magicpig IR) into a
+// shared library: raise attention -> sparsify -> lower for the target ->
+// LLVM IR -> optimized host object -> shared library. Every public function
+// gets a C entry point `_mlir_ciface_<name>` taking memref descriptors
+// (docs/CompiledGraphABI.md).
+//
+//===----------------------------------------------------------------------===//
+
+#include "magicpig/InitAllMagicPIG.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+
+#include <chrono>
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("magicpig-compile options");
+
+static cl::opt<std::string> inputFile(cl::Positional,
+                                      cl::desc("<exported model .mlir>"),
+                                      cl::init("-"), cl::cat(category));
+static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
+                                       cl::value_desc("file"), cl::Required,
+                                       cl::cat(category));
+
+enum class Target { CPU, CUDA };
+static cl::opt<Target> target(
+    "target", cl::desc("Where the decode graph runs"), cl::init(Target::CPU),
+    cl::values(clEnumValN(Target::CPU, "cpu", "the host CPU only"),
+               clEnumValN(Target::CUDA, "cuda",
+                          "GPU + host (MagicPIG's heterogeneous split)")),
+    cl::cat(category));
+
+enum class Emit { SharedLib, Object, LLVMIR, MLIR };
+static cl::opt<Emit> emit(
+    "emit", cl::desc("What to write"), cl::init(Emit::SharedLib),
+    cl::values(clEnumValN(Emit::SharedLib, "shared-lib", "a shared library"),
+               clEnumValN(Emit::Object, "obj", "an object file"),
+               clEnumValN(Emit::LLVMIR, "llvm", "optimized LLVM IR"),
+               clEnumValN(Emit::MLIR, "mlir", "the LLVM-dialect MLIR")),
+    cl::cat(category));
+
+static cl::opt<std::string>
+    attention("attention",
+              cl::desc("Attention of the compiled graph: 'magicpig' (LSH "
+                       "sampling) or 'dense' (exact)"),
+              cl::init("magicpig"), cl::cat(category));
+static cl::opt<int64_t> lshBits("lsh-bits", cl::init(10), cl::cat(category),
+                                cl::desc("Bits per SimHash table (K)"));
+static cl::opt<int64_t> lshTables("lsh-tables", cl::init(150),
+                                  cl::cat(category),
+                                  cl::desc("SimHash tables (L)"));
+static cl::opt<int64_t> minCollisions("min-collisions", cl::init(2),
+                                      cl::cat(category),
+                                      cl::desc("Collision threshold (T)"));
+static cl::opt<int64_t> sinkTokens("sink-tokens", cl::init(4),
+                                   cl::cat(category),
+                                   cl::desc("Sink tokens attended exactly"));
+static cl::opt<int64_t> windowTokens("window-tokens", cl::init(64),
+                                     cl::cat(category),
+                                     cl::desc("Window tokens attended exactly"));
+static cl::list<int64_t> denseLayers("dense-layers", cl::CommaSeparated,
+                                     cl::cat(category),
+                                     cl::desc("Layers kept exact"));
+static cl::opt<uint64_t> seed("seed", cl::init(0), cl::cat(category),
+                              cl::desc("Seed of the SimHash projection"));
+static cl::opt<std::string> loweringPipeline(
+    "lowering-pipeline", cl::init("magicpig-cpu-pipeline"), cl::cat(category),
+    cl::desc("Pass pipeline from the sparsified graph to the LLVM dialect"));
+static cl::opt<unsigned> optLevel("O", cl::init(3), cl::Prefix,
+                                  cl::cat(category),
+                                  cl::desc("LLVM optimization level 0-3"));
+static cl::opt<bool> quiet("quiet", cl::init(false), cl::cat(category),
+                           cl::desc("Do not print progress"));
+
+namespace {
+/// Prints "[magicpig-compile] i/n what (seconds)" as each stage ends.
+class Progress {
+public:
+  explicit Progress(int stages) : stages(stages) {}
+  template <typename Fn> LogicalResult stage(StringRef what, Fn &&fn) {
+    ++current;
+    auto start = std::chrono::steady_clock::now();
+    if (!quiet)
+      llvm::errs() << "[magicpig-compile] " << current << "/" << stages << " "
+                   << what << "...";
+    LogicalResult result = fn();
+    double seconds = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    if (!quiet)
+      llvm::errs() << (succeeded(result) ? " done" : " FAILED") << " ("
+                   << llvm::format("%.2f", seconds) << " s)\n";
+    return result;
+  }
+
+private:
+  int stages, current = 0;
+};
+} // namespace
+
+static int fail(const Twine &message) {
+  llvm::errs() << "magicpig-compile: error: " << message << "\n";
+  return 1;
+}
+
+/// The sparsify invocation for the command-line options.
+static std::string sparsifyPipeline() {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "magicpig-sparsify{lsh-bits=" << lshBits << " lsh-tables=" << lshTables
+     << " min-collisions=" << minCollisions << " sink-tokens=" << sinkTokens
+     << " window-tokens=" << windowTokens << " seed=" << seed;
+  if (!denseLayers.empty()) {
+    os << " dense-layers=";
+    llvm::interleave(denseLayers, os, ",");
+  }
+  os << "}";
+  return s;
+}
+
+static LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
+  PassManager pm(module.getContext());
+  std::string errors;
+  llvm::raw_string_ostream errorStream(errors);
+  if (failed(parsePassPipeline(pipeline, pm, errorStream))) {
+    llvm::errs() << "\nmagicpig-compile: error: bad pipeline '" << pipeline
+                 << "': " << errors << "\n";
+    return failure();
+  }
+  return pm.run(module);
+}
+
+/// Public functions get a C entry point taking memref descriptors.
+static void addCInterfaces(ModuleOp module) {
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func.isPublic() && !func.isExternal())
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(module.getContext()));
+}
+
+static LogicalResult writeFile(StringRef path,
+                               llvm::function_ref<void(raw_ostream &)> fn) {
+  std::string error;
+  auto out = openOutputFile(path, &error);
+  if (!out) {
+    llvm::errs() << "\nmagicpig-compile: error: " << error << "\n";
+    return failure();
+  }
+  fn(out->os());
+  out->keep();
+  return success();
+}
+
+static LogicalResult emitObject(llvm::Module &module, llvm::TargetMachine &tm,
+                                StringRef path) {
+  return writeFile(path, [&](raw_ostream &os) {
+    llvm::SmallVector<char, 0> buffer;
+    llvm::raw_svector_ostream bufferStream(buffer);
+    llvm::legacy::PassManager codegen;
+    if (tm.addPassesToEmitFile(codegen, bufferStream, nullptr,
+                               llvm::CodeGenFileType::ObjectFile)) {
+      llvm::errs() << "\nmagicpig-compile: error: the host target cannot "
+                      "emit object files\n";
+      return;
+    }
+    codegen.run(module);
+    os << bufferStream.str();
+  });
+}
+
+/// Links the object into a shared library with clang, against libomp.
+static LogicalResult linkSharedLibrary(StringRef object, StringRef output) {
+  std::string clang = MAGICPIG_LLVM_TOOLS_DIR "/clang";
+  if (!llvm::sys::fs::can_execute(clang)) {
+    llvm::errs() << "\nmagicpig-compile: error: linker driver not found: "
+                 << clang << "\n";
+    return failure();
+  }
+  std::string libDir = MAGICPIG_LLVM_LIBRARY_DIR;
+  std::string rpath = "-Wl,-rpath," + libDir;
+  std::string libFlag = "-L" + libDir;
+  llvm::SmallVector<StringRef> args = {clang,    "-shared", "-o",    output,
+                                       object,   libFlag,   "-lomp", "-lm",
+                                       rpath,    "-fuse-ld=lld"};
+  std::string errorMessage;
+  int rc = llvm::sys::ExecuteAndWait(clang, args, std::nullopt, {}, 0, 0,
+                                     &errorMessage);
+  if (rc != 0) {
+    llvm::errs() << "\nmagicpig-compile: error: linking failed (" << rc
+                 << ") " << errorMessage << "\n";
+    return failure();
+  }
+  return success();
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM initLLVM(argc, argv);
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  registerAllPasses();
+  magicpig::registerAllMagicPIGPasses();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "magicpig-compile: compile an exported model into a decode graph\n");
+
+  if (attention != "magicpig" && attention != "dense")
+    return fail("--attention must be 'magicpig' or 'dense', got '" +
+                attention + "'");
+  if (target == Target::CUDA)
+    return fail("--target=cuda is not available in this build yet; use "
+                "--target=cpu");
+  if (optLevel > 3)
+    return fail("-O must be 0 to 3");
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+  magicpig::registerAllMagicPIGDialects(registry);
+  MLIRContext context(registry);
+
+  bool wantsLLVM = emit != Emit::MLIR;
+  bool wantsObject = emit == Emit::Object || emit == Emit::SharedLib;
+  Progress progress(3 + wantsLLVM + wantsObject + (emit == Emit::SharedLib));
+
+  OwningOpRef<ModuleOp> module;
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagHandler(sourceMgr, &context);
+  if (failed(progress.stage("parse " + inputFile.getValue(), [&] {
+        std::string error;
+        auto file = openInputFile(inputFile, &error);
+        if (!file) {
+          llvm::errs() << "\nmagicpig-compile: error: " << error << "\n";
+          return failure();
+        }
+        sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+        module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+        return success(static_cast<bool>(module));
+      })))
+    return 1;
+
+  std::string graphPipeline = "magicpig-raise-attention";
+  if (attention == "magicpig")
+    graphPipeline += "," + sparsifyPipeline();
+  if (failed(progress.stage("raise attention" +
+                                std::string(attention == "magicpig"
+                                                ? " + sparsify"
+                                                : ""),
+                            [&] { return runPipeline(*module, graphPipeline); })))
+    return 1;
+
+  addCInterfaces(*module);
+  if (failed(progress.stage("lower to the LLVM dialect (" + loweringPipeline +
+                                ")",
+                            [&] { return runPipeline(*module, loweringPipeline); })))
+    return 1;
+  if (emit == Emit::MLIR)
+    return failed(writeFile(outputFile,
+                            [&](raw_ostream &os) { module->print(os); }));
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule;
+  std::unique_ptr<llvm::TargetMachine> tm;
+  if (failed(progress.stage("translate and optimize LLVM IR (-O" +
+                                std::to_string(optLevel) + ", host CPU)",
+                            [&]() -> LogicalResult {
+        llvmModule = translateModuleToLLVMIR(*module, llvmContext);
+        if (!llvmModule)
+          return failure();
+        auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+        if (!builder) {
+          llvm::errs() << "\nmagicpig-compile: error: "
+                       << llvm::toString(builder.takeError()) << "\n";
+          return failure();
+        }
+        builder->setCodeGenOptLevel(optLevel >= 3
+                                        ? llvm::CodeGenOptLevel::Aggressive
+                                        : llvm::CodeGenOptLevel::Default);
+        builder->setRelocationModel(llvm::Reloc::PIC_);
+        auto machine = builder->createTargetMachine();
+        if (!machine) {
+          llvm::errs() << "\nmagicpig-compile: error: "
+                       << llvm::toString(machine.takeError()) << "\n";
+          return failure();
+        }
+        tm = std::move(*machine);
+        llvmModule->setDataLayout(tm->createDataLayout());
+        llvmModule->setTargetTriple(tm->getTargetTriple());
+        if (auto err = makeOptimizingTransformer(optLevel, 0, tm.get())(
+                llvmModule.get())) {
+          llvm::errs() << "\nmagicpig-compile: error: "
+                       << llvm::toString(std::move(err)) << "\n";
+          return failure();
+        }
+        return success();
+      })))
+    return 1;
+  if (emit == Emit::LLVMIR)
+    return failed(writeFile(outputFile,
+                            [&](raw_ostream &os) { llvmModule->print(os, nullptr); }));
+
+  std::string objectPath = outputFile;
+  llvm::SmallString<128> tempObject;
+  if (emit == Emit::SharedLib) {
+    int fd;
+    if (llvm::sys::fs::createTemporaryFile("magicpig", "o", fd, tempObject))
+      return fail("cannot create a temporary object file");
+    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+    objectPath = tempObject.str().str();
+  }
+  if (failed(progress.stage("emit object code", [&] {
+        return emitObject(*llvmModule, *tm, objectPath);
+      })))
+    return 1;
+  if (emit == Emit::Object)
+    return 0;
+  LogicalResult linked = progress.stage("link " + outputFile.getValue(), [&] {
+    return linkSharedLibrary(objectPath, outputFile);
+  });
+  llvm::sys::fs::remove(tempObject);
+  return failed(linked);
+}
