@@ -1,0 +1,123 @@
+//===- AttentionMatchers.h - Recognizing exported attention -----*- C++ -*-===//
+//
+// Exported attention is a chain of a few dozen ops whose spelling depends on
+// the IR family (linalg from torch-mlir, TOSA, linalg.softmax or its upstream
+// decomposition). The raising splits the work in two:
+//
+//  * each family classifies one op at a time into a `Step`, a small
+//    vocabulary of what the op does to the attention chain (a scale, a
+//    reshape, a row max, ...);
+//  * `matchAttention` walks the chain backwards from the P.V matmul in that
+//    vocabulary and checks the math once for every family: the reductions run
+//    over the key dimension, the shift and the normalization broadcast along
+//    it, K is transposed exactly once, the heads of K/V map to the query heads
+//    by grouping, and the only op allowed between the score matmul and the
+//    softmax besides scales and casts is an exactly causal mask.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MAGICPIG_LIB_TRANSFORMS_ATTENTIONMATCHERS_H
+#define MAGICPIG_LIB_TRANSFORMS_ATTENTIONMATCHERS_H
+
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/AffineMap.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+#include <string>
+
+namespace mlir::magicpig {
+
+/// What one op does to a value of the attention chain. "Row" operands are
+/// reduced along `dim` (or broadcast along it); for shapes where a family
+/// cannot tell the broadcast dimension (all sizes 1) it reports `kAnyDim`.
+enum class StepKind {
+  Unknown,
+  Cast,         // float extension or truncation of `input`
+  Scale,        // input * factor (a division by c reports factor 1/c)
+  AddConstant,  // input + factor
+  AddTensor,    // input + other; `otherMap` maps input indices to other's
+  Exp,          // exp(input)
+  Sub,          // input - other, other broadcast along `dim`
+  ShiftExp,     // exp(input - other), other broadcast along `dim`
+  Div,          // input / other, other broadcast along `dim`
+  RowMax,       // max of input over `dim`, starting from `factor`
+  RowSum,       // sum of input over `dim`, starting from `factor`
+  RowAllNegInf, // and over `dim` of (input == -inf)
+  ZeroRowsIf,   // select(other, 0, input), other broadcast along `dim`
+  Softmax,      // softmax of input over `dim`
+  Reshape,      // row-major reshape of input (collapse, expand, reshape)
+  SwapLast,     // transpose of the last two dims of a rank-4 input
+  RepeatGroups, // [B, Hkv, N, d] -> [B, Hkv, groups, N, d] broadcast
+  Matmul,       // batched input x other, zero-initialized; `transposedRhs`
+                // when other is [..., n, k] instead of [..., k, n]
+};
+
+inline constexpr int64_t kNoDim = -1;
+inline constexpr int64_t kAnyDim = -2;
+
+/// One classified op. `input` is the operand that continues the chain.
+struct Step {
+  StepKind kind = StepKind::Unknown;
+  Operation *op = nullptr;
+  Value input;
+  Value other;
+  int64_t dim = kNoDim;
+  double factor = 0.0;
+  AffineMap otherMap;
+  int64_t groups = 1;
+  bool transposedRhs = false;
+  /// For reshapes whose grouping the op states (tensor.collapse_shape /
+  /// expand_shape); empty when only the static shapes tell (tosa.reshape).
+  SmallVector<ReassociationIndices> reassociation;
+};
+
+/// Classifies the op that defines a value (a null `op` for block arguments
+/// and ops the family does not know).
+using StepClassifier = llvm::function_ref<Step(Value)>;
+
+/// A recognized attention: the roots of q, k and v after the layout ops that
+/// only reshape, transpose, cast or repeat them, and the value it replaces.
+struct AttentionMatch {
+  Value query; // [B, Hq, d] or [B, Hq, S, d]
+  Value key;   // [B, Hkv, N, d]
+  Value value; // [B, Hkv, N, dv]
+  double scale = 1.0;
+  int64_t groups = 1; // Hq / Hkv
+  bool causal = false;
+  Value result; // the exported [B, Hq, (S,) dv] output
+};
+
+/// Why a chain was not raised. `attentionLike` is set once the chain is known
+/// to feed a softmax into a matmul: only such declines deserve a remark.
+struct MatchDecline {
+  bool attentionLike = false;
+  std::string reason;
+};
+
+/// Matches the attention whose P.V product is computed by `pv` (an op the
+/// classifier reports as a Matmul).
+FailureOr<AttentionMatch> matchAttention(Operation *pv,
+                                         StepClassifier classify,
+                                         MatchDecline &decline);
+
+/// Replaces `match.result` by one `magicpig.attention`.
+void replaceWithAttention(RewriterBase &rewriter, const AttentionMatch &match);
+
+/// Values of a constant tensor computed only from constants and indices
+/// (dense constants, fills, index generics, reshapes), row-major, as doubles;
+/// failure for anything else or for more than `maxElements` values.
+FailureOr<SmallVector<double>> evaluateConstantTensor(Value tensor,
+                                                      int64_t maxElements);
+
+/// Classifiers of the two families.
+Step classifyLinalgStep(Value value);
+Step classifyTosaStep(Value value);
+
+void populateRaiseLinalgAttentionPatterns(RewritePatternSet &patterns);
+void populateRaiseTosaAttentionPatterns(RewritePatternSet &patterns);
+
+} // namespace mlir::magicpig
+
+#endif // MAGICPIG_LIB_TRANSFORMS_ATTENTIONMATCHERS_H

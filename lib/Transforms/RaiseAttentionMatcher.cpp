@@ -1,0 +1,703 @@
+//===- RaiseAttentionMatcher.cpp - The family-independent matcher --------===//
+//
+// Walks an attention chain backwards from its P.V matmul, one classified
+// `Step` at a time, and checks the math (see AttentionMatchers.h). Every
+// family's ops reach this file only as steps, so the rules below hold for
+// linalg and TOSA alike.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionMatchers.h"
+
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/SmallString.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::magicpig;
+
+namespace {
+
+ShapedType shapeOf(Value v) { return cast<ShapedType>(v.getType()); }
+int64_t rankOf(Value v) { return shapeOf(v).getRank(); }
+
+/// [B, H, X, Y] <-> [B * H, X, Y].
+const SmallVector<ReassociationIndices> kHeadsWithBatch = {{0, 1}, {2}, {3}};
+/// [B, Hkv, G, X, Y] <-> [B * Hkv * G, X, Y].
+const SmallVector<ReassociationIndices> kGroupsWithBatch = {
+    {0, 1, 2}, {3}, {4}};
+/// [B, Hkv, G, X, Y] <-> [B, Hkv * G, X, Y].
+const SmallVector<ReassociationIndices> kGroupsWithHeads = {
+    {0}, {1, 2}, {3}, {4}};
+
+/// Whether `step` is a reshape between `collapsedRank` and the expanded rank
+/// implied by `groups`, in the direction asked for, grouping dims as `groups`
+/// says: by the op's own reassociation when it states one, else by static
+/// sizes (row-major reshapes of equal grouping are the same op).
+bool isGroupedReshape(const Step &step, ArrayRef<ReassociationIndices> groups,
+                      bool collapsing) {
+  if (step.kind != StepKind::Reshape)
+    return false;
+  ShapedType in = shapeOf(step.input), out = shapeOf(step.op->getResult(0));
+  ShapedType expanded = collapsing ? in : out;
+  ShapedType collapsed = collapsing ? out : in;
+  int64_t expandedRank = 0;
+  for (const ReassociationIndices &g : groups)
+    expandedRank += g.size();
+  if (collapsed.getRank() != static_cast<int64_t>(groups.size()) ||
+      expanded.getRank() != expandedRank)
+    return false;
+  if (!step.reassociation.empty())
+    return llvm::equal(step.reassociation, groups);
+  for (auto [i, g] : llvm::enumerate(groups)) {
+    int64_t product = 1;
+    for (int64_t d : g) {
+      if (expanded.isDynamicDim(d))
+        return false;
+      product *= expanded.getDimSize(d);
+    }
+    if (collapsed.isDynamicDim(i) || collapsed.getDimSize(i) != product)
+      return false;
+  }
+  return true;
+}
+
+/// A reshape that inserts (or, collapsing, removes) a unit dimension at
+/// `unitDim` of the rank `rank` side and leaves the other dims alone.
+bool isUnitReshape(const Step &step, int64_t rank, int64_t unitDim,
+                   bool collapsing) {
+  if (step.kind != StepKind::Reshape)
+    return false;
+  ShapedType in = shapeOf(step.input), out = shapeOf(step.op->getResult(0));
+  ShapedType withUnit = collapsing ? in : out;
+  ShapedType without = collapsing ? out : in;
+  if (withUnit.getRank() != rank || without.getRank() != rank - 1 ||
+      withUnit.getDimSize(unitDim) != 1)
+    return false;
+  for (int64_t d = 0, e = 0; d < rank; ++d) {
+    if (d == unitDim)
+      continue;
+    if (withUnit.getDimSize(d) != without.getDimSize(e++))
+      return false;
+  }
+  // A stated reassociation must keep the unit dim next to a neighbor.
+  if (step.reassociation.empty())
+    return true;
+  return llvm::all_of(step.reassociation, [&](const ReassociationIndices &g) {
+    return g.size() == 1 ||
+           (g.size() == 2 && llvm::is_contained(g, unitDim));
+  });
+}
+
+/// [B * H, 1, Y] -> [B, H, Y] (or back): a head split fused with dropping a
+/// unit query length, as tosa.reshape writes decode.
+bool isHeadsAndUnitReshape(const Step &step, bool collapsing) {
+  if (step.kind != StepKind::Reshape)
+    return false;
+  ShapedType in = shapeOf(step.input), out = shapeOf(step.op->getResult(0));
+  ShapedType merged = collapsing ? out : in;
+  ShapedType split = collapsing ? in : out;
+  if (merged.getRank() != 3 || split.getRank() != 3 ||
+      !merged.hasStaticShape() || !split.hasStaticShape())
+    return false;
+  return merged.getDimSize(0) == split.getDimSize(0) * split.getDimSize(1) &&
+         merged.getDimSize(1) == 1 && merged.getDimSize(2) == split.getDimSize(2);
+}
+
+/// What a step is, for remarks: the op and, when known, its role.
+std::string describe(const Step &step) {
+  if (!step.op)
+    return "a function argument";
+  StringRef role;
+  switch (step.kind) {
+  case StepKind::Unknown: break;
+  case StepKind::Cast: role = "a cast"; break;
+  case StepKind::Scale: role = "a scale"; break;
+  case StepKind::AddConstant: role = "an add of a constant"; break;
+  case StepKind::AddTensor: role = "an add of a tensor"; break;
+  case StepKind::Exp: role = "an exp"; break;
+  case StepKind::Sub: role = "a row subtraction"; break;
+  case StepKind::ShiftExp: role = "an exp of a row subtraction"; break;
+  case StepKind::Div: role = "a row division"; break;
+  case StepKind::RowMax: role = "a row max"; break;
+  case StepKind::RowSum: role = "a row sum"; break;
+  case StepKind::RowAllNegInf: role = "an all -inf row test"; break;
+  case StepKind::ZeroRowsIf: role = "a row select"; break;
+  case StepKind::Softmax: role = "a softmax"; break;
+  case StepKind::Reshape: role = "a reshape"; break;
+  case StepKind::SwapLast: role = "a transpose"; break;
+  case StepKind::RepeatGroups: role = "a head repetition"; break;
+  case StepKind::Matmul: role = "a matmul"; break;
+  }
+  std::string name = ("'" + step.op->getName().getStringRef() + "'").str();
+  return role.empty() ? name : name + " (" + role.str() + ")";
+}
+
+/// A number as diagnostics print it (shortest round-trip form).
+std::string num(double x) {
+  SmallString<16> s;
+  llvm::APFloat(x).toString(s);
+  return std::string(s);
+}
+
+/// Where a row max may start: -inf, or the lowest finite value of a float
+/// type (upstream's softmax decomposition uses the latter).
+bool isRowMaxStart(double init) {
+  if (init == -INFINITY)
+    return true;
+  for (const llvm::fltSemantics *sem :
+       {&llvm::APFloat::IEEEhalf(), &llvm::APFloat::BFloat(),
+        &llvm::APFloat::IEEEsingle(), &llvm::APFloat::IEEEdouble()})
+    if (init == llvm::APFloat::getLargest(*sem, true).convertToDouble())
+      return true;
+  return false;
+}
+
+bool sameDimOrAny(int64_t dim, int64_t reference) {
+  return dim == reference || dim == kAnyDim;
+}
+
+class ChainMatcher {
+public:
+  ChainMatcher(StepClassifier classify, MatchDecline &decline)
+      : classify(classify), decline(decline) {}
+
+  FailureOr<AttentionMatch> match(Operation *pvOp);
+
+private:
+  LogicalResult fail(const Twine &reason) {
+    decline.reason = reason.str();
+    return failure();
+  }
+  Value peelCasts(Value v) {
+    for (Step s = classify(v); s.kind == StepKind::Cast; s = classify(v))
+      v = s.input;
+    return v;
+  }
+  /// Casts and scales; the factors multiply into `scale`.
+  Value peelScales(Value v, double &scale) {
+    while (true) {
+      Step s = classify(v);
+      if (s.kind == StepKind::Cast) {
+        v = s.input;
+      } else if (s.kind == StepKind::Scale) {
+        scale *= s.factor;
+        v = s.input;
+      } else {
+        return v;
+      }
+    }
+  }
+  /// The row reduction behind a row operand, looking through a reshape
+  /// that puts the reduced dim back as a unit dim (torch's keepdim).
+  Step rowReduction(Value row) {
+    Step s = classify(row);
+    if (s.kind != StepKind::Reshape)
+      return s;
+    Step reduction = classify(s.input);
+    if (reduction.dim < 0 ||
+        !isUnitReshape(s, rankOf(row), reduction.dim, /*collapsing=*/false))
+      return s;
+    return reduction;
+  }
+
+  /// The single user of `v` as a step that continues the chain forward.
+  Step forward(Value v) {
+    if (!v.hasOneUse())
+      return {};
+    Operation *user = *v.getUsers().begin();
+    if (user->getNumResults() != 1)
+      return {};
+    Step s = classify(user->getResult(0));
+    if (s.op != user || s.input != v)
+      return {};
+    return s;
+  }
+  bool leadsToScoreMatmul(Value v) {
+    double ignored = 1.0;
+    Step s = classify(peelScales(v, ignored));
+    return s.kind == StepKind::Reshape || s.kind == StepKind::Matmul;
+  }
+
+  LogicalResult matchSoftmax(Value p, Value &scores, int64_t &dim);
+  LogicalResult matchGuard(const Step &guard, Value scores, int64_t dim);
+  LogicalResult matchScores(Value scores, int64_t batchRank, double &scale,
+                            Step &mask, Step &qk);
+  LogicalResult matchQuery(const Step &qk, int64_t batchRank, double &scale,
+                           Value &query);
+  LogicalResult matchRepeatedHeads(Value v, StringRef name, Value &root,
+                                   int64_t &groups);
+  LogicalResult matchKey(const Step &qk, int64_t batchRank, double &scale,
+                         Value &key, int64_t &groups);
+  LogicalResult matchValue(const Step &pv, int64_t batchRank, Value &value,
+                           int64_t &groups);
+  LogicalResult matchMask(const Step &mask, Value scores, bool &causal);
+  LogicalResult matchResult(Operation *pvOp, int64_t batchRank, Value &result);
+  LogicalResult checkShapes(const AttentionMatch &m, int64_t groupsK,
+                            int64_t groupsV);
+
+  StepClassifier classify;
+  MatchDecline &decline;
+};
+
+/// p = softmax(x) along `dim`: linalg.softmax, or exp(x - max x) / sum.
+LogicalResult ChainMatcher::matchSoftmax(Value p, Value &scores,
+                                         int64_t &dim) {
+  Step norm = classify(p);
+  if (norm.kind == StepKind::Softmax) {
+    scores = norm.input;
+    dim = norm.dim;
+    return success();
+  }
+  Value e = norm.input;
+  Step sum = rowReduction(norm.other);
+  if (sum.kind != StepKind::RowSum || sum.input != e)
+    return fail("the softmax denominator is " + describe(sum) +
+                ", not the row sum of the exponentials");
+  if (sum.factor != 0.0)
+    return fail("the row sum of the softmax starts from " +
+                num(sum.factor) + ", not 0");
+  Step ex = classify(e);
+  Value rowMax;
+  int64_t shiftDim;
+  if (ex.kind == StepKind::ShiftExp) {
+    scores = ex.input;
+    rowMax = ex.other;
+    shiftDim = ex.dim;
+  } else if (ex.kind == StepKind::Exp) {
+    Step sub = classify(ex.input);
+    if (sub.kind != StepKind::Sub)
+      return fail("the softmax exponent is " + describe(sub) +
+                  ", not the scores minus their row max");
+    scores = sub.input;
+    rowMax = sub.other;
+    shiftDim = sub.dim;
+  } else {
+    return fail("the softmax numerator is " + describe(ex) +
+                ", not an exponential");
+  }
+  Step max = rowReduction(rowMax);
+  if (max.kind != StepKind::RowMax || max.input != scores)
+    return fail("the softmax exponent subtracts " + describe(max) +
+                ", not the row max of the scores");
+  if (!isRowMaxStart(max.factor))
+    return fail("the row max of the softmax starts from " +
+                num(max.factor) + ", not -inf");
+  dim = max.dim;
+  if (dim < 0 || !sameDimOrAny(sum.dim, dim) ||
+      !sameDimOrAny(shiftDim, dim) || !sameDimOrAny(norm.dim, dim))
+    return fail("the softmax pieces reduce or broadcast along different "
+                "dimensions");
+  return success();
+}
+
+/// torch's safe softmax zeroes rows whose scores are all -inf. Unmasked (or
+/// causally masked) scores always have a finite entry per row, so the guard
+/// never fires and the attention op can drop it.
+LogicalResult ChainMatcher::matchGuard(const Step &guard, Value scores,
+                                       int64_t dim) {
+  Step all = rowReduction(guard.other);
+  if (all.kind != StepKind::RowAllNegInf || all.input != scores ||
+      all.dim != dim || !sameDimOrAny(guard.dim, dim))
+    return fail("the softmax is zeroed by a condition that is not 'all "
+                "scores of the row are -inf'");
+  return success();
+}
+
+/// From the softmax input back to the score matmul: casts, scales and at
+/// most one additive mask.
+LogicalResult ChainMatcher::matchScores(Value scores, int64_t batchRank,
+                                        double &scale, Step &mask, Step &qk) {
+  Value s = scores;
+  while (true) {
+    Step st = classify(s);
+    if (st.kind == StepKind::Cast) {
+      s = st.input;
+      continue;
+    }
+    if (st.kind == StepKind::Scale) {
+      scale *= st.factor;
+      s = st.input;
+      continue;
+    }
+    if (st.kind == StepKind::AddConstant)
+      return fail("a constant (" + num(st.factor) +
+                  ") is added to the scores; only a causal mask is "
+                  "recognized between the score matmul and the softmax");
+    if (st.kind == StepKind::AddTensor) {
+      if (mask.op)
+        return fail("more than one tensor is added to the scores");
+      // The chain goes on through the operand that leads to the matmul; the
+      // other one is the mask. Only same-shape operands can be swapped.
+      if (!leadsToScoreMatmul(st.input) && st.otherMap.isIdentity() &&
+          leadsToScoreMatmul(st.other))
+        std::swap(st.input, st.other);
+      mask = st;
+      s = st.input;
+      continue;
+    }
+    if (st.kind == StepKind::Reshape || st.kind == StepKind::Matmul)
+      break;
+    return fail(describe(st) + " between the score matmul and the softmax "
+                "changes the scores");
+  }
+  if (batchRank == 1) {
+    Step split = classify(s);
+    if (!isGroupedReshape(split, kHeadsWithBatch, /*collapsing=*/false))
+      return fail("the scores are not the [B * H, S, N] matmul split into "
+                  "[B, H, S, N]");
+    s = peelScales(split.input, scale);
+  }
+  qk = classify(s);
+  if (qk.kind != StepKind::Matmul || rankOf(qk.input) != batchRank + 2)
+    return fail("the scores are " + describe(qk) +
+                ", not a batched matmul of the same layout as P.V");
+  return success();
+}
+
+LogicalResult ChainMatcher::matchQuery(const Step &qk, int64_t batchRank,
+                                       double &scale, Value &query) {
+  Value q = peelScales(qk.input, scale);
+  if (batchRank == 1) {
+    Step merge = classify(q);
+    if (isHeadsAndUnitReshape(merge, /*collapsing=*/true)) {
+      query = peelScales(merge.input, scale);
+      return success();
+    }
+    if (!isGroupedReshape(merge, kHeadsWithBatch, /*collapsing=*/true))
+      return fail("the query operand of the score matmul is not a "
+                  "[B, H, S, d] tensor with batch and heads merged");
+    q = peelScales(merge.input, scale);
+  }
+  // Decode: a [B, H, d] query unsqueezed to [B, H, 1, d].
+  Step unsqueeze = classify(q);
+  if (isUnitReshape(unsqueeze, 4, 2, /*collapsing=*/false))
+    q = peelScales(unsqueeze.input, scale);
+  query = q;
+  return success();
+}
+
+/// [B, Hkv * G, N, Y] built by repeating each kv head G times (Llama's
+/// repeat_kv, SDPA's enable_gqa), or any other [B, H, N, Y] tensor (G = 1).
+LogicalResult ChainMatcher::matchRepeatedHeads(Value v, StringRef name,
+                                               Value &root, int64_t &groups) {
+  Step merge = classify(v);
+  if (!isGroupedReshape(merge, kGroupsWithHeads, /*collapsing=*/true)) {
+    root = v;
+    groups = 1;
+    return success();
+  }
+  Step repeat = classify(peelCasts(merge.input));
+  if (repeat.kind != StepKind::RepeatGroups)
+    return fail("the " + name + " heads are merged from " + describe(repeat) +
+                ", not from a repetition of the kv heads");
+  root = repeat.input;
+  groups = repeat.groups;
+  return success();
+}
+
+LogicalResult ChainMatcher::matchKey(const Step &qk, int64_t batchRank,
+                                     double &scale, Value &key,
+                                     int64_t &groups) {
+  Value k = peelScales(qk.other, scale);
+  if (batchRank == 1) {
+    Step merge = classify(k);
+    if (!isGroupedReshape(merge, kHeadsWithBatch, /*collapsing=*/true))
+      return fail("the key operand of the score matmul is not a [B, H, d, N] "
+                  "tensor with batch and heads merged");
+    k = merge.input;
+  }
+  // The matmul contracts over d: its rhs must be K^T, i.e. one swap of the
+  // last two dims of [B, H, N, d] (none for a matmul that transposes rhs).
+  bool needSwap = !qk.transposedRhs;
+  while (true) {
+    k = peelScales(k, scale);
+    Step s = classify(k);
+    if (!needSwap || s.kind != StepKind::SwapLast)
+      break;
+    needSwap = false;
+    k = s.input;
+  }
+  if (needSwap)
+    return fail("the score matmul contracts over the key dimension: the "
+                "keys are not transposed from [B, Hkv, N, d]");
+  return matchRepeatedHeads(peelCasts(k), "key", key, groups);
+}
+
+LogicalResult ChainMatcher::matchValue(const Step &pv, int64_t batchRank,
+                                       Value &value, int64_t &groups) {
+  Value v = peelCasts(pv.other);
+  if (batchRank == 1) {
+    Step merge = classify(v);
+    if (isGroupedReshape(merge, kGroupsWithBatch, /*collapsing=*/true)) {
+      Step repeat = classify(peelCasts(merge.input));
+      if (repeat.kind != StepKind::RepeatGroups)
+        return fail("the value heads are merged from " + describe(repeat) +
+                    ", not from a repetition of the kv heads");
+      value = repeat.input;
+      groups = repeat.groups;
+      return success();
+    }
+    if (!isGroupedReshape(merge, kHeadsWithBatch, /*collapsing=*/true))
+      return fail("the value operand of the P.V matmul is not a [B, H, N, dv] "
+                  "tensor with batch and heads merged");
+    v = merge.input;
+  }
+  bool needSwap = pv.transposedRhs;
+  while (true) {
+    v = peelCasts(v);
+    Step s = classify(v);
+    if (s.kind == StepKind::Scale)
+      return fail("the values are scaled");
+    if (!needSwap || s.kind != StepKind::SwapLast)
+      break;
+    needSwap = false;
+    v = s.input;
+  }
+  if (needSwap)
+    return fail("the values are not a [B, Hkv, N, dv] tensor");
+  return matchRepeatedHeads(v, "value", value, groups);
+}
+
+/// An additive mask is accepted when it is a constant that equals the causal
+/// mask of the op (query s of the last S positions sees keys j <= N - S + s;
+/// masked entries -inf or the lowest finite value) or is all zero.
+LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
+                                      bool &causal) {
+  ShapedType scoresType = shapeOf(scores);
+  if (!scoresType.hasStaticShape() || scoresType.getRank() != 4)
+    return fail("a mask is added to scores of dynamic shape; only a constant "
+                "causal mask of static shape is recognized");
+  FailureOr<SmallVector<double>> values =
+      evaluateConstantTensor(mask.other, /*maxElements=*/1 << 22);
+  if (failed(values))
+    return fail("an additive mask that is not a constant is applied to the "
+                "scores; only a causal mask is recognized");
+  ShapedType maskType = shapeOf(mask.other);
+  double lowest = -INFINITY;
+  if (auto ft = dyn_cast<FloatType>(maskType.getElementType()))
+    lowest = llvm::APFloat::getLargest(ft.getFloatSemantics(), true)
+                 .convertToDouble();
+  ArrayRef<int64_t> shape = scoresType.getShape();
+  int64_t s = shape[2], n = shape[3];
+  bool isCausal = true, isZero = true;
+  SmallVector<int64_t> index(4, 0);
+  for (index[0] = 0; index[0] < shape[0]; ++index[0])
+    for (index[1] = 0; index[1] < shape[1]; ++index[1])
+      for (index[2] = 0; index[2] < s; ++index[2])
+        for (index[3] = 0; index[3] < n; ++index[3]) {
+          SmallVector<int64_t> at = mask.otherMap.compose(index);
+          int64_t linear = 0;
+          for (auto [i, size] : llvm::enumerate(maskType.getShape()))
+            linear = linear * size + at[i];
+          double m = (*values)[linear];
+          bool visible = index[3] <= n - s + index[2];
+          bool masked = m == -INFINITY || m <= lowest;
+          isZero &= m == 0.0;
+          isCausal &= visible ? m == 0.0 : masked;
+        }
+  if (!isCausal && !isZero)
+    return fail("the additive mask is not the causal mask (query s of the "
+                "last S positions sees keys j <= N - S + s)");
+  causal = !isZero;
+  return success();
+}
+
+/// Forward from the P.V matmul to the [B, Hq, (S,) dv] value it computes.
+LogicalResult ChainMatcher::matchResult(Operation *pvOp, int64_t batchRank,
+                                        Value &result) {
+  Value r = pvOp->getResult(0);
+  auto forwardCasts = [&] {
+    for (Step s = forward(r); s.kind == StepKind::Cast; s = forward(r))
+      r = s.op->getResult(0);
+  };
+  forwardCasts();
+  if (batchRank == 1) {
+    Step split = forward(r);
+    if (!isGroupedReshape(split, kHeadsWithBatch, /*collapsing=*/false) &&
+        !isHeadsAndUnitReshape(split, /*collapsing=*/false))
+      return fail("the P.V product is not split back into [B, H, S, dv] (or "
+                  "it has other users)");
+    r = split.op->getResult(0);
+    forwardCasts();
+  }
+  Step squeeze = forward(r);
+  if (rankOf(r) == 4 && isUnitReshape(squeeze, 4, 2, /*collapsing=*/true)) {
+    r = squeeze.op->getResult(0);
+    forwardCasts();
+  }
+  result = r;
+  return success();
+}
+
+/// Rejects what would not verify as magicpig.attention.
+LogicalResult ChainMatcher::checkShapes(const AttentionMatch &m,
+                                        int64_t groupsK, int64_t groupsV) {
+  ShapedType q = shapeOf(m.query), k = shapeOf(m.key), v = shapeOf(m.value);
+  ShapedType out = shapeOf(m.result);
+  auto differ = [](int64_t a, int64_t b) {
+    return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
+  };
+  if (q.getRank() != 3 && q.getRank() != 4)
+    return fail("the query traces to a rank-" + Twine(q.getRank()) +
+                " tensor, not [B, H, d] or [B, H, S, d]");
+  if (k.getRank() != 4 || v.getRank() != 4)
+    return fail("the keys or values trace to a tensor that is not "
+                "[B, Hkv, N, d]");
+  if (out.getRank() != 3 && out.getRank() != 4)
+    return fail("the attention output is not [B, H, (S,) dv]");
+  if (groupsK != groupsV)
+    return fail("keys and values repeat their heads differently (" +
+                Twine(groupsK) + " vs " + Twine(groupsV) + ")");
+  if (k.getElementType() != v.getElementType())
+    return fail("keys and values have different element types");
+  if (!isa<FloatType>(q.getElementType()) ||
+      !isa<FloatType>(k.getElementType()) ||
+      !isa<FloatType>(out.getElementType()))
+    return fail("attention on non-float element types");
+  int64_t hq = q.getDimSize(1), hkv = k.getDimSize(1);
+  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv) ||
+      hkv * groupsK != hq || k.getDimSize(1) != v.getDimSize(1))
+    return fail("the kv heads do not group the query heads statically");
+  if (differ(q.getDimSize(0), k.getDimSize(0)) ||
+      differ(k.getDimSize(0), v.getDimSize(0)) ||
+      differ(q.getDimSize(q.getRank() - 1), k.getDimSize(3)) ||
+      differ(k.getDimSize(2), v.getDimSize(2)))
+    return fail("query, key and value shapes disagree");
+  if (!(m.scale > 0.0) || !std::isfinite(m.scale))
+    return fail("the combined scale " + num(m.scale) + " is not positive");
+  return success();
+}
+
+FailureOr<AttentionMatch> ChainMatcher::match(Operation *pvOp) {
+  if (pvOp->getNumResults() != 1)
+    return fail("not a matmul");
+  Step pv = classify(pvOp->getResult(0));
+  if (pv.kind != StepKind::Matmul)
+    return fail("not a matmul");
+  int64_t batchRank = rankOf(pv.input) - 2;
+  if (batchRank != 1 && batchRank != 2)
+    return fail("not a batched matmul");
+
+  // The probabilities: casts, the head merge, torch's all -inf row guard.
+  Value p = pv.input;
+  Step merge, guard;
+  while (true) {
+    Step s = classify(p);
+    if (s.kind == StepKind::Cast) {
+      p = s.input;
+    } else if (s.kind == StepKind::Reshape && !merge.op) {
+      merge = s;
+      p = s.input;
+    } else if (s.kind == StepKind::ZeroRowsIf && !guard.op) {
+      guard = s;
+      p = s.input;
+    } else {
+      break;
+    }
+  }
+  StepKind normKind = classify(p).kind;
+  if (normKind != StepKind::Softmax && normKind != StepKind::Div)
+    return fail("the lhs of the matmul is not a softmax");
+  decline.attentionLike = true;
+  if (batchRank == 1 &&
+      !isGroupedReshape(merge, kHeadsWithBatch, /*collapsing=*/true))
+    return fail("the P.V matmul does not read the [B, H, S, N] "
+                "probabilities with batch and heads merged");
+  if (batchRank == 2 && merge.op)
+    return fail("the probabilities are reshaped before the P.V matmul");
+
+  Value scores;
+  int64_t dim;
+  if (failed(matchSoftmax(p, scores, dim)))
+    return failure();
+  if (rankOf(scores) != 4)
+    return fail("the softmax input is not [B, H, S, N]");
+  if (dim != 3)
+    return fail("the softmax normalizes along dimension " + Twine(dim) +
+                " of the scores, not along the key dimension 3");
+  if (guard.op && failed(matchGuard(guard, scores, dim)))
+    return failure();
+
+  AttentionMatch m;
+  Step mask, qk;
+  int64_t groupsK = 1, groupsV = 1;
+  if (failed(matchScores(scores, batchRank, m.scale, mask, qk)) ||
+      failed(matchQuery(qk, batchRank, m.scale, m.query)) ||
+      failed(matchKey(qk, batchRank, m.scale, m.key, groupsK)) ||
+      failed(matchValue(pv, batchRank, m.value, groupsV)) ||
+      failed(matchResult(pvOp, batchRank, m.result)))
+    return failure();
+  m.groups = groupsK;
+  if (failed(checkShapes(m, groupsK, groupsV)))
+    return failure();
+  if (mask.op && failed(matchMask(mask, scores, m.causal)))
+    return failure();
+  // A causal mask over one query position masks nothing.
+  if (m.causal && (rankOf(m.query) == 3 || shapeOf(m.query).getDimSize(2) == 1))
+    m.causal = false;
+  return m;
+}
+
+} // namespace
+
+FailureOr<AttentionMatch>
+mlir::magicpig::matchAttention(Operation *pv, StepClassifier classify,
+                               MatchDecline &decline) {
+  return ChainMatcher(classify, decline).match(pv);
+}
+
+void mlir::magicpig::replaceWithAttention(RewriterBase &rewriter,
+                                          const AttentionMatch &match) {
+  Operation *resultOp = match.result.getDefiningOp();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(resultOp);
+  Location loc = resultOp->getLoc();
+
+  auto q = cast<RankedTensorType>(match.query.getType());
+  auto resultType = cast<RankedTensorType>(match.result.getType());
+  // Output [B, Hq, (S,) dv] in the layout of the query.
+  SmallVector<std::pair<Value, int64_t>> dims = {
+      {match.query, 0}, {match.query, 1}};
+  if (q.getRank() == 4)
+    dims.push_back({match.query, 2});
+  dims.push_back({match.value, 3});
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicSizes;
+  for (auto [source, d] : dims) {
+    int64_t size = cast<ShapedType>(source.getType()).getDimSize(d);
+    shape.push_back(size);
+    if (ShapedType::isDynamic(size))
+      dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, source, d));
+  }
+  auto outType = RankedTensorType::get(shape, resultType.getElementType());
+  Value init =
+      tensor::EmptyOp::create(rewriter, loc, outType, dynamicSizes);
+  auto attention = AttentionOp::create(
+      rewriter, loc, TypeRange{outType}, match.query, match.key, match.value,
+      init, rewriter.getF32FloatAttr(static_cast<float>(match.scale)),
+      match.causal ? rewriter.getUnitAttr() : nullptr);
+  Value out = attention.getResult(0);
+
+  // Back to the exported layout when it keeps (or drops) a unit S.
+  SmallVector<ReassociationIndices> unitQuery = {{0}, {1}, {2, 3}};
+  if (outType.getRank() == 3 && resultType.getRank() == 4) {
+    SmallVector<int64_t> expanded = {shape[0], shape[1], 1, shape[2]};
+    out = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get(expanded, resultType.getElementType()), out,
+        unitQuery);
+  } else if (outType.getRank() == 4 && resultType.getRank() == 3) {
+    out = tensor::CollapseShapeOp::create(rewriter, loc, out, unitQuery);
+  }
+  if (out.getType() != resultType)
+    out = tensor::CastOp::create(rewriter, loc, resultType, out);
+  if (resultOp->getNumResults() == 1)
+    rewriter.replaceOp(resultOp, out);
+  else
+    rewriter.replaceAllUsesWith(match.result, out);
+}

@@ -1,0 +1,267 @@
+//===- RaiseMaskEvaluation.cpp - Values of constant masks -----------------===//
+//
+// An additive mask is raised to `causal` only when its values are exactly
+// the causal mask. Exporters rarely write the mask as one dense constant:
+// torch-mlir builds it from index generics (arange, subtract, compare,
+// select), so this file interprets such constant-only computations on small
+// static shapes. Anything that reads a function argument or memory fails.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionMatchers.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <cmath>
+#include <memory>
+#include <optional>
+
+using namespace mlir;
+using namespace mlir::magicpig;
+
+namespace {
+
+double valueOf(Attribute element) {
+  if (auto f = dyn_cast<FloatAttr>(element))
+    return f.getValueAsDouble();
+  auto i = dyn_cast<IntegerAttr>(element);
+  if (!i)
+    return NAN;
+  if (i.getType().isInteger(1))
+    return static_cast<double>(i.getValue().getZExtValue());
+  return static_cast<double>(i.getValue().getSExtValue());
+}
+
+/// Scalar arithmetic of a generic body; integers and booleans as doubles
+/// (exact for the index ranges a mask uses).
+std::optional<double> evaluateScalar(Operation *op, ArrayRef<double> in) {
+  auto b = [](double x) { return x != 0.0; };
+  auto i = [](double x) { return static_cast<int64_t>(x); };
+  return llvm::TypeSwitch<Operation *, std::optional<double>>(op)
+      .Case<arith::IndexCastOp, arith::IndexCastUIOp, arith::SIToFPOp,
+            arith::UIToFPOp, arith::ExtSIOp, arith::ExtUIOp, arith::ExtFOp,
+            arith::TruncFOp>([&](auto) { return in[0]; })
+      .Case([&](arith::AddIOp) { return in[0] + in[1]; })
+      .Case([&](arith::SubIOp) { return in[0] - in[1]; })
+      .Case([&](arith::MulIOp) { return in[0] * in[1]; })
+      .Case([&](arith::AddFOp) { return in[0] + in[1]; })
+      .Case([&](arith::SubFOp) { return in[0] - in[1]; })
+      .Case([&](arith::MulFOp) { return in[0] * in[1]; })
+      .Case([&](arith::NegFOp) { return -in[0]; })
+      .Case([&](arith::AndIOp) {
+        return static_cast<double>(i(in[0]) & i(in[1]));
+      })
+      .Case([&](arith::OrIOp) {
+        return static_cast<double>(i(in[0]) | i(in[1]));
+      })
+      .Case([&](arith::XOrIOp) {
+        return static_cast<double>(i(in[0]) ^ i(in[1]));
+      })
+      .Case([&](arith::SelectOp) { return b(in[0]) ? in[1] : in[2]; })
+      .Case([&](arith::CmpIOp cmp) -> std::optional<double> {
+        using P = arith::CmpIPredicate;
+        double x = in[0], y = in[1];
+        switch (cmp.getPredicate()) {
+        case P::eq: return x == y;
+        case P::ne: return x != y;
+        case P::slt: return x < y;
+        case P::sle: return x <= y;
+        case P::sgt: return x > y;
+        case P::sge: return x >= y;
+        default: return std::nullopt; // unsigned compares: not in masks
+        }
+      })
+      .Case([&](arith::CmpFOp cmp) -> std::optional<double> {
+        using P = arith::CmpFPredicate;
+        double x = in[0], y = in[1];
+        switch (cmp.getPredicate()) {
+        case P::OEQ: return x == y;
+        case P::ONE: return x != y && !std::isnan(x) && !std::isnan(y);
+        case P::OLT: return x < y;
+        case P::OLE: return x <= y;
+        case P::OGT: return x > y;
+        case P::OGE: return x >= y;
+        default: return std::nullopt;
+        }
+      })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+class Evaluator {
+public:
+  explicit Evaluator(int64_t maxElements) : maxElements(maxElements) {}
+
+  /// Row-major values of `v`, or null on failure.
+  const SmallVector<double> *evaluate(Value v, int depth = 0) {
+    auto it = cache.find(v);
+    if (it != cache.end())
+      return it->second.get();
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (depth > 32 || !type || !type.hasStaticShape() ||
+        type.getNumElements() > maxElements)
+      return nullptr;
+    std::optional<SmallVector<double>> values = compute(v, type, depth);
+    if (!values)
+      return nullptr;
+    // Boxed so that pointers stay valid while the cache grows.
+    auto &slot = cache[v];
+    slot = std::make_unique<SmallVector<double>>(std::move(*values));
+    return slot.get();
+  }
+
+private:
+  std::optional<SmallVector<double>> compute(Value v, RankedTensorType type,
+                                             int depth) {
+    int64_t count = type.getNumElements();
+    DenseElementsAttr dense;
+    if (matchPattern(v, m_Constant(&dense))) {
+      SmallVector<double> values;
+      for (Attribute e : dense.getValues<Attribute>())
+        values.push_back(valueOf(e));
+      return values;
+    }
+    Operation *op = v.getDefiningOp();
+    if (!op)
+      return std::nullopt;
+    // Reshapes keep the row-major order.
+    if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tosa::ReshapeOp>(
+            op)) {
+      if (const SmallVector<double> *src = evaluate(op->getOperand(0), depth + 1))
+        return *src;
+      return std::nullopt;
+    }
+    if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+      Attribute attr;
+      if (!matchPattern(fill.getInputs()[0], m_Constant(&attr)))
+        return std::nullopt;
+      return SmallVector<double>(count, valueOf(attr));
+    }
+    if (auto generic = dyn_cast<linalg::GenericOp>(op))
+      return evaluateGeneric(generic, type, depth);
+    return std::nullopt;
+  }
+
+  /// All-parallel generics with an identity output map, one output.
+  std::optional<SmallVector<double>>
+  evaluateGeneric(linalg::GenericOp generic, RankedTensorType type,
+                  int depth) {
+    if (generic.getNumResults() != 1 ||
+        llvm::any_of(generic.getIteratorTypesArray(),
+                     [](utils::IteratorType t) {
+                       return t != utils::IteratorType::parallel;
+                     }) ||
+        !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+             .isIdentity())
+      return std::nullopt;
+    Block *body = generic.getBody();
+    // Operand values (scalars stay scalars), read lazily: an unused init
+    // (tensor.empty) has no values.
+    SmallVector<const SmallVector<double> *> tensors;
+    SmallVector<std::optional<double>> scalars;
+    for (OpOperand &operand : generic->getOpOperands()) {
+      Value x = operand.get();
+      tensors.push_back(nullptr);
+      scalars.push_back(std::nullopt);
+      bool used = !body->getArgument(operand.getOperandNumber()).use_empty();
+      if (!used)
+        continue;
+      if (isa<ShapedType>(x.getType())) {
+        tensors.back() = evaluate(x, depth + 1);
+        if (!tensors.back())
+          return std::nullopt;
+      } else {
+        Attribute attr;
+        if (!matchPattern(x, m_Constant(&attr)))
+          return std::nullopt;
+        scalars.back() = valueOf(attr);
+      }
+    }
+    ArrayRef<int64_t> shape = type.getShape();
+    SmallVector<double> result;
+    result.reserve(type.getNumElements());
+    SmallVector<int64_t> index(shape.size(), 0);
+    for (int64_t linear = 0; linear < type.getNumElements(); ++linear) {
+      for (int64_t d = shape.size() - 1, rest = linear; d >= 0; --d) {
+        index[d] = rest % shape[d];
+        rest /= shape[d];
+      }
+      llvm::DenseMap<Value, double> env;
+      for (OpOperand &operand : generic->getOpOperands()) {
+        unsigned n = operand.getOperandNumber();
+        if (scalars[n]) {
+          env[body->getArgument(n)] = *scalars[n];
+        } else if (tensors[n]) {
+          auto t = cast<ShapedType>(operand.get().getType());
+          SmallVector<int64_t> at =
+              generic.getMatchingIndexingMap(&operand).compose(index);
+          int64_t offset = 0;
+          for (auto [i, size] : llvm::enumerate(t.getShape()))
+            offset = offset * size + at[i];
+          env[body->getArgument(n)] = (*tensors[n])[offset];
+        }
+      }
+      std::optional<double> y = evaluateBody(body, index, env);
+      if (!y)
+        return std::nullopt;
+      result.push_back(*y);
+    }
+    return result;
+  }
+
+  std::optional<double> evaluateBody(Block *body, ArrayRef<int64_t> index,
+                                     llvm::DenseMap<Value, double> &env) {
+    auto lookup = [&](Value x) -> std::optional<double> {
+      auto it = env.find(x);
+      if (it != env.end())
+        return it->second;
+      Attribute attr; // constants captured from outside the body
+      if (matchPattern(x, m_Constant(&attr)) && !isa<ElementsAttr>(attr))
+        return valueOf(attr);
+      return std::nullopt;
+    };
+    for (Operation &op : body->without_terminator()) {
+      if (auto idx = dyn_cast<linalg::IndexOp>(op)) {
+        env[idx.getResult()] = static_cast<double>(index[idx.getDim()]);
+        continue;
+      }
+      Attribute attr;
+      if (op.getNumResults() == 1 &&
+          matchPattern(op.getResult(0), m_Constant(&attr))) {
+        env[op.getResult(0)] = valueOf(attr);
+        continue;
+      }
+      SmallVector<double> in;
+      for (Value operand : op.getOperands()) {
+        std::optional<double> x = lookup(operand);
+        if (!x)
+          return std::nullopt;
+        in.push_back(*x);
+      }
+      std::optional<double> y = evaluateScalar(&op, in);
+      if (!y || op.getNumResults() != 1)
+        return std::nullopt;
+      env[op.getResult(0)] = *y;
+    }
+    return lookup(body->getTerminator()->getOperand(0));
+  }
+
+  int64_t maxElements;
+  llvm::DenseMap<Value, std::unique_ptr<SmallVector<double>>> cache;
+};
+
+} // namespace
+
+FailureOr<SmallVector<double>>
+mlir::magicpig::evaluateConstantTensor(Value tensor, int64_t maxElements) {
+  Evaluator evaluator(maxElements);
+  const SmallVector<double> *values = evaluator.evaluate(tensor);
+  if (!values)
+    return failure();
+  return *values;
+}
