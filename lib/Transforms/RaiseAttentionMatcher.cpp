@@ -355,7 +355,7 @@ LogicalResult ChainMatcher::matchScores(Value scores, int64_t batchRank,
   qk = classify(s);
   if (qk.kind != StepKind::Matmul || rankOf(qk.input) != batchRank + 2)
     return fail("the scores are " + describe(qk) +
-                ", not a batched matmul of the same layout as P.V");
+                ", not a zero-initialized batched matmul in the layout of P.V");
   return success();
 }
 

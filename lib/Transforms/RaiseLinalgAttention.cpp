@@ -297,6 +297,10 @@ Step classifyReduction(linalg::GenericOp generic, unsigned resultNumber) {
   if (isa<arith::MaximumFOp, arith::MaxNumFOp>(combiner)) {
     step.kind = StepKind::RowMax;
     step.input = input;
+    // maxnumf ignores NaN, so a NaN start (upstream's decomposition of
+    // linalg.softmax uses one) is the same as -inf.
+    if (isa<arith::MaxNumFOp>(combiner) && std::isnan(step.factor))
+      step.factor = -INFINITY;
   } else if (isa<arith::AddFOp>(combiner) && generic.getNumDpsInits() == 1) {
     step.kind = StepKind::RowSum;
     step.input = input;
