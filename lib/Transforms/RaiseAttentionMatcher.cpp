@@ -75,8 +75,8 @@ bool isUnitReshape(const Step &step, int64_t rank, int64_t unitDim,
   ShapedType in = shapeOf(step.input), out = shapeOf(step.op->getResult(0));
   ShapedType withUnit = collapsing ? in : out;
   ShapedType without = collapsing ? out : in;
-  if (withUnit.getRank() != rank || without.getRank() != rank - 1 ||
-      withUnit.getDimSize(unitDim) != 1)
+  if (unitDim < 0 || unitDim >= rank || withUnit.getRank() != rank ||
+      without.getRank() != rank - 1 || withUnit.getDimSize(unitDim) != 1)
     return false;
   for (int64_t d = 0, e = 0; d < rank; ++d) {
     if (d == unitDim)
@@ -478,6 +478,9 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
     return fail("an additive mask that is not a constant is applied to the "
                 "scores; only a causal mask is recognized");
   ShapedType maskType = shapeOf(mask.other);
+  if (mask.otherMap.getNumDims() != 4 ||
+      mask.otherMap.getNumResults() != maskType.getRank())
+    return fail("the mask is not indexed by the score positions");
   double lowest = -INFINITY;
   if (auto ft = dyn_cast<FloatType>(maskType.getElementType()))
     lowest = llvm::APFloat::getLargest(ft.getFloatSemantics(), true)
@@ -492,8 +495,11 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
         for (index[3] = 0; index[3] < n; ++index[3]) {
           SmallVector<int64_t> at = mask.otherMap.compose(index);
           int64_t linear = 0;
-          for (auto [i, size] : llvm::enumerate(maskType.getShape()))
+          for (auto [i, size] : llvm::enumerate(maskType.getShape())) {
+            if (at[i] < 0 || at[i] >= size)
+              return fail("the mask is not indexed by the score positions");
             linear = linear * size + at[i];
+          }
           double m = (*values)[linear];
           bool visible = index[3] <= n - s + index[2];
           bool masked = m == -INFINITY || m <= lowest;
@@ -537,6 +543,10 @@ LogicalResult ChainMatcher::matchResult(Operation *pvOp, int64_t batchRank,
 /// Rejects what would not verify as magicpig.attention.
 LogicalResult ChainMatcher::checkShapes(const AttentionMatch &m,
                                         int64_t groupsK, int64_t groupsV) {
+  if (!llvm::all_of(ValueRange{m.query, m.key, m.value, m.result}, [](Value x) {
+        return isa<RankedTensorType>(x.getType());
+      }))
+    return fail("attention on values that are not ranked tensors");
   ShapedType q = shapeOf(m.query), k = shapeOf(m.key), v = shapeOf(m.value);
   ShapedType out = shapeOf(m.result);
   auto differ = [](int64_t a, int64_t b) {
@@ -568,6 +578,18 @@ LogicalResult ChainMatcher::checkShapes(const AttentionMatch &m,
       differ(q.getDimSize(q.getRank() - 1), k.getDimSize(3)) ||
       differ(k.getDimSize(2), v.getDimSize(2)))
     return fail("query, key and value shapes disagree");
+  // The exported output must be [B, Hq, (S,) dv] of these operands (the
+  // batch matmul could have split B * H differently).
+  SmallVector<int64_t> expected = {q.getDimSize(0), q.getDimSize(1)};
+  if (out.getRank() == 4)
+    expected.push_back(q.getRank() == 4 ? q.getDimSize(2) : 1);
+  else if (q.getRank() == 4 && q.getDimSize(2) != 1)
+    return fail("the attention output drops a query length that is not 1");
+  expected.push_back(v.getDimSize(3));
+  for (auto [want, have] : llvm::zip(expected, out.getShape()))
+    if (differ(want, have))
+      return fail("the attention output is not [B, Hq, (S,) dv] of the "
+                  "query and value");
   if (!(m.scale > 0.0) || !std::isfinite(m.scale))
     return fail("the combined scale " + num(m.scale) + " is not positive");
   return success();
