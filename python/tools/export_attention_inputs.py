@@ -12,11 +12,19 @@ structure of the IR, not speed.
 Usage (from the repository root; needs torch and torch-mlir):
     python3 python/tools/export_attention_inputs.py \
         [--out test/Transforms/raise-attention/Inputs]
+
+With `--check build/bin/magicpig-opt` it also raises the written files and
+checks, case by case, that the raised op's parameters (scale, causal, the
+query layout, the kv-head grouping) reproduce the PyTorch module's output:
+the numbers of the original module against exact attention with those
+parameters, computed here in PyTorch.
 """
 
 import argparse
 import math
 import os
+import re
+import subprocess
 import sys
 
 import torch
@@ -188,14 +196,75 @@ def export(cases, output_type):
     return header + "\n// -----\n\n".join(chunks)
 
 
+def raised_parameters(opt, path):
+    """{function name: (scale, causal)} of the attention ops the pass made."""
+    out = subprocess.run([opt, path, "-split-input-file",
+                          "--magicpig-raise-attention"], check=True,
+                         capture_output=True, text=True).stdout
+    found = {}
+    for module in out.split("// -----"):
+        name = re.search(r"func\.func @(\w+)", module)
+        op = re.search(r"magicpig\.attention scale\(([^)]+)\)( causal)?",
+                       module)
+        if name and op:
+            found[name.group(1)] = (float(op.group(1)), bool(op.group(2)))
+    return found
+
+
+def exact_attention(q, k, v, scale, causal):
+    """magicpig.attention's math (see its description in MagicPIGOps.td)."""
+    q, k, v = q.float(), k.float(), v.float()
+    rank3 = q.dim() == 3
+    if rank3:
+        q = q.unsqueeze(2)
+    groups = q.shape[1] // k.shape[1]
+    k = k.repeat_interleave(groups, 1)
+    v = v.repeat_interleave(groups, 1)
+    s = scale * q @ k.transpose(-1, -2)
+    if causal:
+        s_len, n_len = s.shape[-2], s.shape[-1]
+        i = torch.arange(s_len)[:, None]
+        j = torch.arange(n_len)[None, :]
+        s = s.masked_fill(j > n_len - s_len + i, float("-inf"))
+    out = torch.softmax(s, -1) @ v
+    return out.squeeze(2) if rank3 else out
+
+
+def check(opt, path, cases):
+    """Raised cases must match the module; NEGATIVE ones must stay."""
+    raised = raised_parameters(opt, path)
+    ok = True
+    for name, module, args, comment in cases:
+        negative = comment.startswith("NEGATIVE")
+        if name not in raised:
+            print(f"  {name:26s} not raised", "" if negative else "<- FAIL")
+            ok &= negative
+            continue
+        scale, causal = raised[name]
+        want = module(*args).float()
+        got = exact_attention(*args[:3], scale, causal)
+        # Half-precision exports round scores and probabilities.
+        tol = 1e-5 if args[0].dtype == torch.float32 else 1e-2
+        err = (want - got).abs().max().item()
+        good = not negative and err <= tol
+        print(f"  {name:26s} scale={scale:.9g} causal={causal} "
+              f"max|diff|={err:.2e}", "" if good else "<- FAIL")
+        ok &= good
+    return ok
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=os.path.join(
         root, "test", "Transforms", "raise-attention", "Inputs"))
+    parser.add_argument("--check", metavar="MAGICPIG_OPT",
+                        help="raise the written files with this magicpig-opt "
+                        "and compare against the PyTorch modules")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    ok = True
     for file_name, cases, output_type in [
             ("torch-linalg.mlir", LINALG_CASES, "linalg-on-tensors"),
             ("torch-tosa.mlir", TOSA_CASES, "tosa")]:
@@ -203,7 +272,11 @@ def main():
         with open(path, "w") as f:
             f.write(export(cases, output_type))
         print(f"wrote {path}", file=sys.stderr)
+        if args.check:
+            print(f"{file_name}:")
+            ok &= check(args.check, path, cases)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
