@@ -509,6 +509,9 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
   if (!isCausal && !isZero)
     return fail("the additive mask is not the causal mask (query s of the "
                 "last S positions sees keys j <= N - S + s)");
+  // With more queries than keys the first rows would be fully masked.
+  if (!isZero && s > n)
+    return fail("a causal mask over more queries than keys");
   causal = !isZero;
   return success();
 }
