@@ -98,8 +98,7 @@ struct MatchDecline {
 
 /// Matches the attention whose P.V product is computed by `pv` (an op the
 /// classifier reports as a Matmul).
-FailureOr<AttentionMatch> matchAttention(Operation *pv,
-                                         StepClassifier classify,
+FailureOr<AttentionMatch> matchAttention(Operation *pv, StepClassifier classify,
                                          MatchDecline &decline);
 
 /// Replaces `match.result` by one `magicpig.attention`.

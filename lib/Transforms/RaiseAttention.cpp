@@ -43,9 +43,8 @@ struct MagicPIGRaiseAttentionPass
     getOperation()->walk([](Operation *op) {
       if (op->getNumResults() != 1)
         return;
-      for (StepClassifier classify :
-           {StepClassifier(classifyLinalgStep),
-            StepClassifier(classifyTosaStep)}) {
+      for (StepClassifier classify : {StepClassifier(classifyLinalgStep),
+                                      StepClassifier(classifyTosaStep)}) {
         if (classify(op->getResult(0)).kind != StepKind::Matmul)
           continue;
         MatchDecline decline;

@@ -88,8 +88,7 @@ bool isUnitReshape(const Step &step, int64_t rank, int64_t unitDim,
   if (step.reassociation.empty())
     return true;
   return llvm::all_of(step.reassociation, [&](const ReassociationIndices &g) {
-    return g.size() == 1 ||
-           (g.size() == 2 && llvm::is_contained(g, unitDim));
+    return g.size() == 1 || (g.size() == 2 && llvm::is_contained(g, unitDim));
   });
 }
 
@@ -105,35 +104,59 @@ bool isHeadsAndUnitReshape(const Step &step, bool collapsing) {
       !merged.hasStaticShape() || !split.hasStaticShape())
     return false;
   return merged.getDimSize(0) == split.getDimSize(0) * split.getDimSize(1) &&
-         merged.getDimSize(1) == 1 && merged.getDimSize(2) == split.getDimSize(2);
+         merged.getDimSize(1) == 1 &&
+         merged.getDimSize(2) == split.getDimSize(2);
+}
+
+/// The role of a step in the chain, for remarks.
+StringRef roleOf(StepKind kind) {
+  switch (kind) {
+  case StepKind::Unknown:
+    return "";
+  case StepKind::Cast:
+    return "a cast";
+  case StepKind::Scale:
+    return "a scale";
+  case StepKind::AddConstant:
+    return "an add of a constant";
+  case StepKind::AddTensor:
+    return "an add of a tensor";
+  case StepKind::Exp:
+    return "an exp";
+  case StepKind::Sub:
+    return "a row subtraction";
+  case StepKind::ShiftExp:
+    return "an exp of a row subtraction";
+  case StepKind::Div:
+    return "a row division";
+  case StepKind::RowMax:
+    return "a row max";
+  case StepKind::RowSum:
+    return "a row sum";
+  case StepKind::RowAllNegInf:
+    return "an all -inf row test";
+  case StepKind::ZeroRowsIf:
+    return "a row select";
+  case StepKind::Softmax:
+    return "a softmax";
+  case StepKind::Reshape:
+    return "a reshape";
+  case StepKind::SwapLast:
+    return "a transpose";
+  case StepKind::RepeatGroups:
+    return "a head repetition";
+  case StepKind::Matmul:
+    return "a matmul";
+  }
+  llvm_unreachable("unknown step kind");
 }
 
 /// What a step is, for remarks: the op and, when known, its role.
 std::string describe(const Step &step) {
   if (!step.op)
     return "a function argument";
-  StringRef role;
-  switch (step.kind) {
-  case StepKind::Unknown: break;
-  case StepKind::Cast: role = "a cast"; break;
-  case StepKind::Scale: role = "a scale"; break;
-  case StepKind::AddConstant: role = "an add of a constant"; break;
-  case StepKind::AddTensor: role = "an add of a tensor"; break;
-  case StepKind::Exp: role = "an exp"; break;
-  case StepKind::Sub: role = "a row subtraction"; break;
-  case StepKind::ShiftExp: role = "an exp of a row subtraction"; break;
-  case StepKind::Div: role = "a row division"; break;
-  case StepKind::RowMax: role = "a row max"; break;
-  case StepKind::RowSum: role = "a row sum"; break;
-  case StepKind::RowAllNegInf: role = "an all -inf row test"; break;
-  case StepKind::ZeroRowsIf: role = "a row select"; break;
-  case StepKind::Softmax: role = "a softmax"; break;
-  case StepKind::Reshape: role = "a reshape"; break;
-  case StepKind::SwapLast: role = "a transpose"; break;
-  case StepKind::RepeatGroups: role = "a head repetition"; break;
-  case StepKind::Matmul: role = "a matmul"; break;
-  }
   std::string name = ("'" + step.op->getName().getStringRef() + "'").str();
+  StringRef role = roleOf(step.kind);
   return role.empty() ? name : name + " (" + role.str() + ")";
 }
 
@@ -245,8 +268,7 @@ private:
 };
 
 /// p = softmax(x) along `dim`: linalg.softmax, or exp(x - max x) / sum.
-LogicalResult ChainMatcher::matchSoftmax(Value p, Value &scores,
-                                         int64_t &dim) {
+LogicalResult ChainMatcher::matchSoftmax(Value p, Value &scores, int64_t &dim) {
   Step norm = classify(p);
   if (norm.kind == StepKind::Softmax) {
     scores = norm.input;
@@ -259,8 +281,8 @@ LogicalResult ChainMatcher::matchSoftmax(Value p, Value &scores,
     return fail("the softmax denominator is " + describe(sum) +
                 ", not the row sum of the exponentials");
   if (sum.factor != 0.0)
-    return fail("the row sum of the softmax starts from " +
-                num(sum.factor) + ", not 0");
+    return fail("the row sum of the softmax starts from " + num(sum.factor) +
+                ", not 0");
   Step ex = classify(e);
   Value rowMax;
   int64_t shiftDim;
@@ -285,11 +307,11 @@ LogicalResult ChainMatcher::matchSoftmax(Value p, Value &scores,
     return fail("the softmax exponent subtracts " + describe(max) +
                 ", not the row max of the scores");
   if (!isRowMaxStart(max.factor))
-    return fail("the row max of the softmax starts from " +
-                num(max.factor) + ", not -inf");
+    return fail("the row max of the softmax starts from " + num(max.factor) +
+                ", not -inf");
   dim = max.dim;
-  if (dim < 0 || !sameDimOrAny(sum.dim, dim) ||
-      !sameDimOrAny(shiftDim, dim) || !sameDimOrAny(norm.dim, dim))
+  if (dim < 0 || !sameDimOrAny(sum.dim, dim) || !sameDimOrAny(shiftDim, dim) ||
+      !sameDimOrAny(norm.dim, dim))
     return fail("the softmax pieces reduce or broadcast along different "
                 "dimensions");
   return success();
@@ -343,7 +365,7 @@ LogicalResult ChainMatcher::matchScores(Value scores, int64_t batchRank,
     if (st.kind == StepKind::Reshape || st.kind == StepKind::Matmul)
       break;
     return fail(describe(st) + " between the score matmul and the softmax "
-                "changes the scores");
+                               "changes the scores");
   }
   if (batchRank == 1) {
     Step split = classify(s);
@@ -546,9 +568,8 @@ LogicalResult ChainMatcher::matchResult(Operation *pvOp, int64_t batchRank,
 /// Rejects what would not verify as magicpig.attention.
 LogicalResult ChainMatcher::checkShapes(const AttentionMatch &m,
                                         int64_t groupsK, int64_t groupsV) {
-  if (!llvm::all_of(ValueRange{m.query, m.key, m.value, m.result}, [](Value x) {
-        return isa<RankedTensorType>(x.getType());
-      }))
+  if (!llvm::all_of(ValueRange{m.query, m.key, m.value, m.result},
+                    [](Value x) { return isa<RankedTensorType>(x.getType()); }))
     return fail("attention on values that are not ranked tensors");
   ShapedType q = shapeOf(m.query), k = shapeOf(m.key), v = shapeOf(m.value);
   ShapedType out = shapeOf(m.result);
@@ -686,8 +707,8 @@ void mlir::magicpig::replaceWithAttention(RewriterBase &rewriter,
   auto q = cast<RankedTensorType>(match.query.getType());
   auto resultType = cast<RankedTensorType>(match.result.getType());
   // Output [B, Hq, (S,) dv] in the layout of the query.
-  SmallVector<std::pair<Value, int64_t>> dims = {
-      {match.query, 0}, {match.query, 1}};
+  SmallVector<std::pair<Value, int64_t>> dims = {{match.query, 0},
+                                                 {match.query, 1}};
   if (q.getRank() == 4)
     dims.push_back({match.query, 2});
   dims.push_back({match.value, 3});
@@ -700,8 +721,7 @@ void mlir::magicpig::replaceWithAttention(RewriterBase &rewriter,
       dynamicSizes.push_back(tensor::DimOp::create(rewriter, loc, source, d));
   }
   auto outType = RankedTensorType::get(shape, resultType.getElementType());
-  Value init =
-      tensor::EmptyOp::create(rewriter, loc, outType, dynamicSizes);
+  Value init = tensor::EmptyOp::create(rewriter, loc, outType, dynamicSizes);
   auto attention = AttentionOp::create(
       rewriter, loc, TypeRange{outType}, match.query, match.key, match.value,
       init, rewriter.getF32FloatAttr(static_cast<float>(match.scale)),

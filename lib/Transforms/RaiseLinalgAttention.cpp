@@ -36,8 +36,7 @@ std::optional<double> roundTo(double value, Type type) {
     return value;
   bool lost;
   llvm::APFloat f(value);
-  f.convert(ft.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven,
-            &lost);
+  f.convert(ft.getFloatSemantics(), llvm::APFloat::rmNearestTiesToEven, &lost);
   return f.convertToDouble();
 }
 
@@ -47,8 +46,9 @@ std::optional<double> scalarOf(Attribute attr) {
   if (auto f = dyn_cast<FloatAttr>(attr))
     return f.getValueAsDouble();
   if (auto i = dyn_cast<IntegerAttr>(attr))
-    return i.getType().isInteger(1) ? static_cast<double>(i.getValue().getZExtValue())
-                                    : static_cast<double>(i.getInt());
+    return i.getType().isInteger(1)
+               ? static_cast<double>(i.getValue().getZExtValue())
+               : static_cast<double>(i.getInt());
   return std::nullopt;
 }
 
@@ -125,7 +125,8 @@ int64_t rowDim(AffineMap map, int64_t rank) {
   if (static_cast<int64_t>(map.getNumResults()) == rank - 1) {
     int64_t dropped = kNoDim;
     for (int64_t d = 0, r = 0; d < rank; ++d) {
-      if (r < rank - 1 && map.getResult(r) == getAffineDimExpr(d, map.getContext())) {
+      if (r < rank - 1 &&
+          map.getResult(r) == getAffineDimExpr(d, map.getContext())) {
         ++r;
         continue;
       }
@@ -178,7 +179,8 @@ Step classifyElementwise(linalg::GenericOp generic) {
       step.kind = StepKind::SwapLast;
     } else if (rank == 5 &&
                map == AffineMap::get(5, 0, {d(0), d(1), d(3), d(4)}, ctx)) {
-      int64_t g = cast<ShapedType>(generic.getResult(0).getType()).getDimSize(2);
+      int64_t g =
+          cast<ShapedType>(generic.getResult(0).getType()).getDimSize(2);
       if (!ShapedType::isDynamic(g)) {
         step.kind = StepKind::RepeatGroups;
         step.groups = g;
@@ -275,8 +277,8 @@ Step classifyReduction(linalg::GenericOp generic, unsigned resultNumber) {
   if (generic.getNumDpsInputs() != 1 ||
       llvm::count(iterators, utils::IteratorType::reduction) != 1)
     return step;
-  int64_t dim = llvm::find(iterators, utils::IteratorType::reduction) -
-                iterators.begin();
+  int64_t dim =
+      llvm::find(iterators, utils::IteratorType::reduction) - iterators.begin();
   OpOperand *init = generic.getDpsInitOperand(resultNumber);
   if (!generic.getMatchingIndexingMap(generic.getDpsInputOperand(0))
            .isIdentity() ||
@@ -389,8 +391,7 @@ Step classifyMatmul(linalg::LinalgOp op) {
 }
 
 Step classifyGeneric(linalg::GenericOp generic, unsigned resultNumber) {
-  SmallVector<utils::IteratorType> iterators =
-      generic.getIteratorTypesArray();
+  SmallVector<utils::IteratorType> iterators = generic.getIteratorTypesArray();
   if (llvm::count(iterators, utils::IteratorType::reduction) == 0) {
     Step step;
     step.op = generic;
@@ -405,8 +406,7 @@ Step classifyGeneric(linalg::GenericOp generic, unsigned resultNumber) {
   return classifyReduction(generic, resultNumber);
 }
 
-template <typename OpTy>
-struct RaiseLinalgAttention : OpRewritePattern<OpTy> {
+template <typename OpTy> struct RaiseLinalgAttention : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
 
   LogicalResult matchAndRewrite(OpTy op,
@@ -474,6 +474,5 @@ Step mlir::magicpig::classifyLinalgStep(Value value) {
 void mlir::magicpig::populateRaiseLinalgAttentionPatterns(
     RewritePatternSet &patterns) {
   patterns.add<RaiseLinalgAttention<linalg::BatchMatmulOp>,
-               RaiseLinalgAttention<linalg::GenericOp>>(
-      patterns.getContext());
+               RaiseLinalgAttention<linalg::GenericOp>>(patterns.getContext());
 }

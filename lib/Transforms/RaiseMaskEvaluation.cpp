@@ -68,26 +68,40 @@ std::optional<double> evaluateScalar(Operation *op, ArrayRef<double> in) {
         using P = arith::CmpIPredicate;
         double x = in[0], y = in[1];
         switch (cmp.getPredicate()) {
-        case P::eq: return x == y;
-        case P::ne: return x != y;
-        case P::slt: return x < y;
-        case P::sle: return x <= y;
-        case P::sgt: return x > y;
-        case P::sge: return x >= y;
-        default: return std::nullopt; // unsigned compares: not in masks
+        case P::eq:
+          return x == y;
+        case P::ne:
+          return x != y;
+        case P::slt:
+          return x < y;
+        case P::sle:
+          return x <= y;
+        case P::sgt:
+          return x > y;
+        case P::sge:
+          return x >= y;
+        default:
+          return std::nullopt; // unsigned compares: not in masks
         }
       })
       .Case([&](arith::CmpFOp cmp) -> std::optional<double> {
         using P = arith::CmpFPredicate;
         double x = in[0], y = in[1];
         switch (cmp.getPredicate()) {
-        case P::OEQ: return x == y;
-        case P::ONE: return x != y && !std::isnan(x) && !std::isnan(y);
-        case P::OLT: return x < y;
-        case P::OLE: return x <= y;
-        case P::OGT: return x > y;
-        case P::OGE: return x >= y;
-        default: return std::nullopt;
+        case P::OEQ:
+          return x == y;
+        case P::ONE:
+          return x != y && !std::isnan(x) && !std::isnan(y);
+        case P::OLT:
+          return x < y;
+        case P::OLE:
+          return x <= y;
+        case P::OGT:
+          return x > y;
+        case P::OGE:
+          return x >= y;
+        default:
+          return std::nullopt;
         }
       })
       .Default([](Operation *) { return std::nullopt; });
@@ -132,7 +146,8 @@ private:
     // Reshapes keep the row-major order.
     if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tosa::ReshapeOp>(
             op)) {
-      if (const SmallVector<double> *src = evaluate(op->getOperand(0), depth + 1))
+      if (const SmallVector<double> *src =
+              evaluate(op->getOperand(0), depth + 1))
         return *src;
       return std::nullopt;
     }
@@ -149,8 +164,7 @@ private:
 
   /// All-parallel generics with an identity output map, one output.
   std::optional<SmallVector<double>>
-  evaluateGeneric(linalg::GenericOp generic, RankedTensorType type,
-                  int depth) {
+  evaluateGeneric(linalg::GenericOp generic, RankedTensorType type, int depth) {
     if (generic.getNumResults() != 1 ||
         llvm::any_of(generic.getIteratorTypesArray(),
                      [](utils::IteratorType t) {

@@ -46,8 +46,7 @@ bool isZero(Value v) {
 int64_t broadcastDim(Value row, Value full) {
   auto r = cast<ShapedType>(row.getType());
   auto f = cast<ShapedType>(full.getType());
-  if (r.getRank() != f.getRank() || !r.hasStaticShape() ||
-      !f.hasStaticShape())
+  if (r.getRank() != f.getRank() || !r.hasStaticShape() || !f.hasStaticShape())
     return kNoDim;
   int64_t dim = kAnyDim;
   for (int64_t d = 0; d < r.getRank(); ++d) {
@@ -78,8 +77,7 @@ bool sameShape(Value a, Value b) {
          cast<ShapedType>(b.getType()).getShape();
 }
 
-template <typename BinaryOp>
-Value otherOperand(BinaryOp op, Value v) {
+template <typename BinaryOp> Value otherOperand(BinaryOp op, Value v) {
   return op.getInput1() == v ? op.getInput2() : op.getInput1();
 }
 
@@ -87,8 +85,9 @@ Step classifyMul(tosa::MulOp mul, Step step) {
   if (!isZero(mul.getShift()) && !isa<NoneType>(mul.getShift().getType()))
     return step;
   Value out = mul.getOutput();
-  for (auto [x, c] : {std::pair<Value, Value>(mul.getInput1(), mul.getInput2()),
-                      std::pair<Value, Value>(mul.getInput2(), mul.getInput1())}) {
+  for (auto [x, c] :
+       {std::pair<Value, Value>(mul.getInput1(), mul.getInput2()),
+        std::pair<Value, Value>(mul.getInput2(), mul.getInput1())}) {
     if (!sameShape(x, out))
       continue;
     if (std::optional<double> factor = splatOf(c)) {
@@ -153,9 +152,9 @@ Step classifyTile(tosa::TileOp tile, Step step) {
     if (in.getDimSize(d) != out.getDimSize(d))
       return step;
   auto root = cast<ShapedType>(reshape.getInput1().getType());
-  if (root.getRank() != 4 || root.getShape() != ArrayRef<int64_t>{
-                                 in.getDimSize(0), in.getDimSize(1),
-                                 in.getDimSize(3), in.getDimSize(4)})
+  if (root.getRank() != 4 ||
+      root.getShape() != ArrayRef<int64_t>{in.getDimSize(0), in.getDimSize(1),
+                                           in.getDimSize(3), in.getDimSize(4)})
     return step;
   step.kind = StepKind::RepeatGroups;
   step.input = reshape.getInput1();
