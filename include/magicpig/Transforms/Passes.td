@@ -15,9 +15,29 @@ def MagicPIGRaiseAttention : Pass<"magicpig-raise-attention"> {
     expand + collapse; and the TOSA form) and replaces the whole chain with
     one `magicpig.attention`. Code that only looks like attention (softmax
     over the wrong dimension, an op between the pieces that changes the math,
-    an additive mask) is left untouched, and a remark says why it was
-    declined (visible with `-pass-remarks=magicpig-raise-attention` or
-    `--mlir-print-...` diagnostics).
+    an additive mask) is left untouched, and a remark on the softmax says
+    why it was declined; remarks are always emitted (they print on stderr and
+    are checked with `-verify-diagnostics` as `expected-remark`).
+
+    Example (torch-mlir export of `softmax(q @ k^T * 0.125) @ v`):
+
+    ```mlir
+    %s = linalg.batch_matmul ins(%q, %kT ...) ...   // + scale, max, sub,
+    ...                                             //   exp, sum, div
+    %o = linalg.batch_matmul ins(%p, %v ...) ...
+    ```
+
+    becomes
+
+    ```mlir
+    %o = magicpig.attention scale(1.250000e-01)
+           ins(%q, %k, %v : ...) outs(%empty : ...) -> ...
+    ```
+
+    Grouped-query attention written as repeat_kv (expand + reshape of K and
+    V) raises onto the pre-expansion `[B, Hkv, N, d]` tensors; a causal mask
+    sets `causal` only when it equals the op's bottom-right causal mask
+    exactly.
   }];
   let dependentDialects = [
     "::mlir::magicpig::MagicPIGDialect",
