@@ -1,4 +1,5 @@
-//===- InitAllMagicPIG.h - Register the project's dialect and passes -*- C++ -*-===//
+//===- InitAllMagicPIG.h - Register the project's dialect and passes -*- C++
+//-*-===//
 //
 // One place that every tool (magicpig-opt, magicpig-run, magicpig-compile)
 // calls, so that a pass or interface added to the project is available in
@@ -11,6 +12,8 @@
 
 #include "magicpig/Conversion/Passes.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
+#include "magicpig/Dialect/MagicPIG/Transforms/BufferizableOpInterfaceImpl.h"
+#include "magicpig/Pipelines/CPUPipeline.h"
 #include "magicpig/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 
@@ -19,12 +22,14 @@ namespace mlir::magicpig {
 /// The MagicPIG dialect and its external interface models.
 inline void registerAllMagicPIGDialects(DialectRegistry &registry) {
   registry.insert<MagicPIGDialect>();
+  registerBufferizableOpInterfaceExternalModels(registry);
 }
 
 /// The MagicPIG passes and pipelines.
 inline void registerAllMagicPIGPasses() {
   registerMagicPIGConversionPasses();
   registerMagicPIGTransformsPasses();
+  registerCPUPipeline();
 }
 
 } // namespace mlir::magicpig

@@ -34,8 +34,17 @@ struct ConvertMagicPIGToSCFPass
           << vectorWidth;
       return signalPassFailure();
     }
+    if (keysPerTask < 1 || keyBlock < 1) {
+      getOperation()->emitError()
+          << "convert-magicpig-to-scf: 'keys-per-task' and 'key-block' must "
+             "be >= 1, got "
+          << keysPerTask << " and " << keyBlock;
+      return signalPassFailure();
+    }
     LoweringOptions options;
     options.vectorWidth = vectorWidth;
+    options.keysPerTask = keysPerTask;
+    options.keyBlock = keyBlock;
 
     RewritePatternSet patterns(&getContext());
     populateDenseAttentionLoweringPatterns(patterns, options);

@@ -18,6 +18,15 @@ namespace magicpig {
 struct LoweringOptions {
   /// Lanes of the f32 vectors used in dot products and updates.
   int64_t vectorWidth = 16;
+  /// Keys of one parallel task of decode attention (per query position):
+  /// a long context is split into tasks of this many keys whose partial
+  /// results are merged by log-sum-exp, so that N, not only B * Hkv,
+  /// supplies the parallelism.
+  int64_t keysPerTask = 2048;
+  /// Keys whose scores are computed, exponentiated and accumulated together
+  /// inside a task (the online-softmax block); a block of K and V rows stays
+  /// in L1 between the score and the value pass.
+  int64_t keyBlock = 64;
 };
 
 /// attention, window_attention, merge, key_norms, center_keys.

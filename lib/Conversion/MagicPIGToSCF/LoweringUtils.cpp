@@ -1,0 +1,159 @@
+//===- LoweringUtils.cpp - Building blocks of the magicpig lowerings ------===//
+
+#include "LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::magicpig;
+
+Value mlir::magicpig::constantIndex(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIndexOp::create(b, value);
+}
+
+Value mlir::magicpig::constantF32(ImplicitLocOpBuilder &b, float value) {
+  return arith::ConstantOp::create(b, b.getF32FloatAttr(value));
+}
+
+Value mlir::magicpig::dimSize(ImplicitLocOpBuilder &b, Value memref,
+                              int64_t dim) {
+  int64_t size = cast<MemRefType>(memref.getType()).getDimSize(dim);
+  if (!ShapedType::isDynamic(size))
+    return constantIndex(b, size);
+  return memref::DimOp::create(b, memref, dim);
+}
+
+Value mlir::magicpig::addIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs) {
+  return b.createOrFold<arith::AddIOp>(lhs, rhs);
+}
+Value mlir::magicpig::subIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs) {
+  return b.createOrFold<arith::SubIOp>(lhs, rhs);
+}
+Value mlir::magicpig::mulIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs) {
+  return b.createOrFold<arith::MulIOp>(lhs, rhs);
+}
+Value mlir::magicpig::minIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs) {
+  return b.createOrFold<arith::MinSIOp>(lhs, rhs);
+}
+Value mlir::magicpig::maxIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs) {
+  return b.createOrFold<arith::MaxSIOp>(lhs, rhs);
+}
+Value mlir::magicpig::ceilDivIndex(ImplicitLocOpBuilder &b, Value lhs,
+                                   Value rhs) {
+  return b.createOrFold<arith::CeilDivUIOp>(lhs, rhs);
+}
+
+SmallVector<Value> mlir::magicpig::buildFor(ImplicitLocOpBuilder &b, Value lb,
+                                            Value ub, Value step,
+                                            ValueRange init, LoopBody body) {
+  auto loop = scf::ForOp::create(
+      b, lb, ub, step, init,
+      [&](OpBuilder &nested, Location loc, Value iv, ValueRange carried) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        scf::YieldOp::create(ib, body(ib, iv, carried));
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+void mlir::magicpig::buildParallel(
+    ImplicitLocOpBuilder &b, ValueRange upperBounds,
+    llvm::function_ref<void(ImplicitLocOpBuilder &b, ValueRange ivs)> body) {
+  SmallVector<Value> zeros(upperBounds.size(), constantIndex(b, 0));
+  SmallVector<Value> ones(upperBounds.size(), constantIndex(b, 1));
+  scf::ParallelOp::create(b, zeros, upperBounds, ones,
+                          [&](OpBuilder &nested, Location loc, ValueRange ivs) {
+                            ImplicitLocOpBuilder ib(loc, nested);
+                            body(ib, ivs);
+                          });
+}
+
+SmallVector<Value> mlir::magicpig::forEachChunk(ImplicitLocOpBuilder &b,
+                                                Value length, int64_t width,
+                                                ValueRange init,
+                                                ChunkBody body) {
+  Value widthValue = constantIndex(b, width);
+  std::optional<int64_t> staticLength = getConstantIntValue(length);
+
+  // Full chunks end at the largest multiple of the width.
+  Value fullEnd = mulIndex(
+      b, b.createOrFold<arith::DivUIOp>(length, widthValue), widthValue);
+  SmallVector<Value> carried(init);
+  if (getConstantIntValue(fullEnd) != 0)
+    carried =
+        buildFor(b, constantIndex(b, 0), fullEnd, widthValue, init,
+                 [&](ImplicitLocOpBuilder &ib, Value offset, ValueRange args) {
+                   return body(ib, VectorChunk{offset, Value()}, args);
+                 });
+
+  if (staticLength && *staticLength % width == 0)
+    return carried;
+  auto maskType = VectorType::get({width}, b.getI1Type());
+  Value mask = vector::CreateMaskOp::create(
+      b, maskType, ValueRange{subIndex(b, length, fullEnd)});
+  return body(b, VectorChunk{fullEnd, mask}, carried);
+}
+
+/// Indices of the chunk: the row, then the chunk offset.
+static SmallVector<Value> chunkIndices(ValueRange row, VectorChunk chunk) {
+  SmallVector<Value> indices(row);
+  indices.push_back(chunk.offset);
+  return indices;
+}
+
+Value mlir::magicpig::readChunkF32(ImplicitLocOpBuilder &b, Value memref,
+                                   ValueRange row, VectorChunk chunk,
+                                   int64_t width, float padding) {
+  auto type = cast<MemRefType>(memref.getType());
+  Type elementType = type.getElementType();
+  auto vectorType = VectorType::get({width}, elementType);
+  Value pad = arith::ConstantOp::create(
+      b, b.getFloatAttr(elementType, static_cast<double>(padding)));
+  // The mask, not the bounds, keeps the tail chunk inside the row.
+  Value read = vector::TransferReadOp::create(
+      b, vectorType, memref, chunkIndices(row, chunk),
+      AffineMap::getMinorIdentityMap(type.getRank(), 1, b.getContext()), pad,
+      chunk.mask, b.getBoolArrayAttr({true}));
+  if (elementType.isF32())
+    return read;
+  return arith::ExtFOp::create(b, VectorType::get({width}, b.getF32Type()),
+                               read);
+}
+
+void mlir::magicpig::writeChunkF32(ImplicitLocOpBuilder &b, Value value,
+                                   Value memref, ValueRange row,
+                                   VectorChunk chunk) {
+  auto type = cast<MemRefType>(memref.getType());
+  auto vectorType = cast<VectorType>(value.getType());
+  Type elementType = type.getElementType();
+  if (!elementType.isF32())
+    value = arith::TruncFOp::create(
+        b, VectorType::get(vectorType.getShape(), elementType), value);
+  vector::TransferWriteOp::create(
+      b, /*result=*/Type(), value, memref, chunkIndices(row, chunk),
+      AffineMap::getMinorIdentityMap(type.getRank(), 1, b.getContext()),
+      chunk.mask, b.getBoolArrayAttr({true}));
+}
+
+Value mlir::magicpig::splatF32(ImplicitLocOpBuilder &b, int64_t width,
+                               Value value) {
+  return vector::BroadcastOp::create(
+      b, VectorType::get({width}, b.getF32Type()), value);
+}
+
+Value mlir::magicpig::buildRowDot(ImplicitLocOpBuilder &b, Value lhs,
+                                  ValueRange lhsRow, Value rhs,
+                                  ValueRange rhsRow, Value length,
+                                  int64_t width) {
+  Value zero = splatF32(b, width, constantF32(b, 0.0f));
+  Value sum = forEachChunk(
+      b, length, width, zero,
+      [&](ImplicitLocOpBuilder &ib, VectorChunk chunk, ValueRange acc) {
+        Value x = readChunkF32(ib, lhs, lhsRow, chunk, width);
+        Value y = readChunkF32(ib, rhs, rhsRow, chunk, width);
+        return SmallVector<Value>{vector::FMAOp::create(ib, x, y, acc[0])};
+      })[0];
+  return vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum);
+}

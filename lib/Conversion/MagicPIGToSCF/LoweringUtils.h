@@ -1,0 +1,103 @@
+//===- LoweringUtils.h - Building blocks of the magicpig lowerings -*- C++
+//-*-===//
+//
+// The lowerings of all op families build the same few things: loops over
+// the independent (batch, head) pairs, and f32 vector code along the
+// innermost (head) dimension of a row, split into chunks of `width` lanes
+// with one masked tail chunk when the row length is not a multiple of the
+// width. These helpers build them, so every lowering handles tails, element
+// types and dynamic sizes the same way.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MAGICPIG_LIB_CONVERSION_MAGICPIGTOSCF_LOWERINGUTILS_H
+#define MAGICPIG_LIB_CONVERSION_MAGICPIGTOSCF_LOWERINGUTILS_H
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/Value.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace mlir::magicpig {
+
+//===----------------------------------------------------------------------===//
+// Scalars and loops
+//===----------------------------------------------------------------------===//
+
+Value constantIndex(ImplicitLocOpBuilder &b, int64_t value);
+Value constantF32(ImplicitLocOpBuilder &b, float value);
+
+/// Size of dimension `dim` of a memref: a constant when static, else
+/// memref.dim.
+Value dimSize(ImplicitLocOpBuilder &b, Value memref, int64_t dim);
+
+/// Folding index arithmetic (constants stay constants).
+Value addIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs);
+Value subIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs);
+Value mulIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs);
+Value minIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs);
+Value maxIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs);
+/// ceil(lhs / rhs) for non-negative lhs and positive rhs.
+Value ceilDivIndex(ImplicitLocOpBuilder &b, Value lhs, Value rhs);
+
+/// Body of an scf.for: gets the induction variable and the carried values,
+/// returns the carried values of the next iteration.
+using LoopBody = llvm::function_ref<SmallVector<Value>(
+    ImplicitLocOpBuilder &b, Value iv, ValueRange carried)>;
+
+/// scf.for %iv = lb to ub step step iter_args(init); returns the results.
+SmallVector<Value> buildFor(ImplicitLocOpBuilder &b, Value lb, Value ub,
+                            Value step, ValueRange init, LoopBody body);
+
+/// scf.parallel over the box [0, upperBounds) with unit steps.
+void buildParallel(
+    ImplicitLocOpBuilder &b, ValueRange upperBounds,
+    llvm::function_ref<void(ImplicitLocOpBuilder &b, ValueRange ivs)> body);
+
+//===----------------------------------------------------------------------===//
+// f32 vector chunks of a row
+//===----------------------------------------------------------------------===//
+
+/// One chunk of `width` lanes of a row: the row position of its first lane
+/// and the mask of lanes inside the row (null when all lanes are).
+struct VectorChunk {
+  Value offset;
+  Value mask;
+};
+
+/// Body of forEachChunk: gets the chunk and the carried values, returns the
+/// carried values of the next chunk.
+using ChunkBody = llvm::function_ref<SmallVector<Value>(
+    ImplicitLocOpBuilder &b, VectorChunk chunk, ValueRange carried)>;
+
+/// Visits [0, length) in chunks of `width` lanes: an scf.for over the full
+/// chunks (no mask), then one masked tail chunk. The tail is omitted when
+/// `length` is a static multiple of `width`; for a dynamic length it is
+/// always emitted (an all-false mask touches no memory). Returns the carried
+/// values after the last chunk.
+SmallVector<Value> forEachChunk(ImplicitLocOpBuilder &b, Value length,
+                                int64_t width, ValueRange init, ChunkBody body);
+
+/// Reads chunk `chunk` of the row `row` (all indices but the innermost) of
+/// `memref` as vector<width x f32>, extending f16/bf16 with arith.extf.
+/// Lanes outside the mask read `padding`.
+Value readChunkF32(ImplicitLocOpBuilder &b, Value memref, ValueRange row,
+                   VectorChunk chunk, int64_t width, float padding = 0.0f);
+
+/// Writes the f32 vector `value` into chunk `chunk` of the row `row` of
+/// `memref`, truncating to its element type with arith.truncf. Lanes outside
+/// the mask are not written.
+void writeChunkF32(ImplicitLocOpBuilder &b, Value value, Value memref,
+                   ValueRange row, VectorChunk chunk);
+
+/// sum_i lhs[lhsRow, i] * rhs[rhsRow, i] over i < length, in f32 whatever
+/// the element types (f32, f16, bf16).
+Value buildRowDot(ImplicitLocOpBuilder &b, Value lhs, ValueRange lhsRow,
+                  Value rhs, ValueRange rhsRow, Value length, int64_t width);
+
+/// vector<width x f32> filled with `value` (an f32 constant or scalar).
+Value splatF32(ImplicitLocOpBuilder &b, int64_t width, Value value);
+
+} // namespace mlir::magicpig
+
+#endif // MAGICPIG_LIB_CONVERSION_MAGICPIGTOSCF_LOWERINGUTILS_H
