@@ -1,5 +1,4 @@
-//===- InitAllMagicPIG.h - Register the project's dialect and passes -*- C++
-//-*-===//
+//===- InitAllMagicPIG.h - Register the dialect and passes ----*- C++ -*-===//
 //
 // One place that every tool (magicpig-opt, magicpig-run, magicpig-compile)
 // calls, so that a pass or interface added to the project is available in

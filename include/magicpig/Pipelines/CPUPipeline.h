@@ -1,5 +1,4 @@
-//===- CPUPipeline.h - magicpig IR to LLVM for the host CPU ------*- C++
-//-*-===//
+//===- CPUPipeline.h - magicpig IR to LLVM for the host CPU ---*- C++ -*-===//
 //
 // `--magicpig-cpu-pipeline`: tensor-form magicpig IR (with linalg/tensor
 // glue) to the LLVM dialect, vectorized and OpenMP-parallel, ready for

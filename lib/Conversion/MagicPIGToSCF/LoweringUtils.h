@@ -1,5 +1,4 @@
-//===- LoweringUtils.h - Building blocks of the magicpig lowerings -*- C++
-//-*-===//
+//===- LoweringUtils.h - Building blocks of the lowerings ------*- C++ -*-===//
 //
 // The lowerings of all op families build the same few things: loops over
 // the independent (batch, head) pairs, and f32 vector code along the

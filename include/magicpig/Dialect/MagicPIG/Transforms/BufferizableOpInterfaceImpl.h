@@ -1,5 +1,4 @@
-//===- BufferizableOpInterfaceImpl.h - Bufferization of magicpig ops -*- C++
-//-*-===//
+//===- BufferizableOpInterfaceImpl.h - Bufferize magicpig ops -*- C++ -*-===//
 //
 // External models of BufferizableOpInterface for the magicpig ops, so that
 // One-Shot Bufferize turns their tensor form into their memref form.
