@@ -2,6 +2,8 @@
 # lit configuration of the MagicPIG regression tests.
 
 import os
+import subprocess
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -17,10 +19,36 @@ config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%magicpig_src_root", config.magicpig_src_root))
 config.substitutions.append(("%magicpig_obj_root", config.magicpig_obj_root))
+config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.magicpig_tools_dir, config.llvm_tools_dir]
-tools = ["magicpig-opt", "magicpig-compile"]
+tools = ["magicpig-opt", "magicpig-compile", "magicpig-run"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+
+def cuda_gpu_usable():
+    """True when a CUDA driver and at least one device can be used here.
+
+    Asks libmagicpig_cuda_runtime.so's own probe, in a child process so that
+    lit itself never initializes CUDA (its workers are forked).
+    """
+    library = os.path.join(config.magicpig_obj_root, "lib",
+                           "libmagicpig_cuda_runtime.so")
+    if not os.path.exists(library):
+        return False
+    probe = ("import ctypes, sys; "
+             "sys.exit(0 if ctypes.CDLL(sys.argv[1]).magicpigCudaDeviceCount()"
+             " > 0 else 1)")
+    try:
+        return subprocess.run([sys.executable, "-c", probe, library],
+                              capture_output=True, timeout=120).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+# Tests that run on a GPU say `REQUIRES: cuda-gpu`.
+if cuda_gpu_usable():
+    config.available_features.add("cuda-gpu")
