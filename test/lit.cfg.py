@@ -20,6 +20,9 @@ config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%magicpig_src_root", config.magicpig_src_root))
 config.substitutions.append(("%magicpig_obj_root", config.magicpig_obj_root))
 config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))
+# Holds the fake libcuda.so.1 of the CUDA wrapper tests.
+config.substitutions.append(
+    ("%mock_cuda_dir", os.path.join(config.magicpig_obj_root, "test", "mock-cuda")))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
