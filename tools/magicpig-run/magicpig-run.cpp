@@ -36,6 +36,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -324,6 +325,8 @@ int main(int argc, char **argv) {
     return fail("cannot run '" + entryName +
                 "': " + llvm::toString(std::move(error)));
 
+  // The program printed through C stdio; keep the result after its output.
+  std::fflush(stdout);
   if (entryResult == "i32")
     llvm::outs() << result.i32 << "\n";
   else if (entryResult == "i64")
