@@ -252,8 +252,9 @@ constexpr int64_t kCacheLineBytes = 64;
 
 /// Per (b, h), over the first n = clamp(counts, 0, C) candidates:
 ///   A. per candidate j (gathered row, prefetched ahead):
-///        base[r] = scale * q . k_j,  cos[r] = q . k_j / max(|q||k_j|, 1e-30)
-///      or base[r] = -inf for j outside [0, N) (skipped);
+///        base[r] = scale * q . k_j,
+///        cos[r]  = (q . k_j - q . mean) / max(|q| norm_j, 1e-30)
+///      or base[r] = -inf for j outside [0, min(N, Nn)) (skipped);
 ///   B. vectors of candidates: s = base - log(max(u(clamp(cos)), 1e-30)),
 ///      m = max s;
 ///   C. vectors of candidates: w = exp(s - m), l = sum w;
@@ -274,7 +275,8 @@ struct EstimateLowering : OpRewritePattern<EstimateOp> {
           op, "expects memref operands (bufferize first)");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value query = op.getQuery(), key = op.getKey(), value = op.getValue(),
-          norms = op.getKeyNorms(), candidates = op.getCandidates(),
+          norms = op.getKeyNorms(), mean = op.getKeyMean(),
+          candidates = op.getCandidates(),
           counts = op.getCounts(), output = op.getOutput(), lse = op.getLse();
     int64_t width = options.vectorWidth;
     auto f32 = b.getF32Type();
@@ -283,16 +285,20 @@ struct EstimateLowering : OpRewritePattern<EstimateOp> {
     Value batch = minOf(b, {dimSize(b, query, 0), dimSize(b, candidates, 0),
                             dimSize(b, counts, 0), dimSize(b, output, 0),
                             dimSize(b, lse, 0), dimSize(b, key, 0),
-                            dimSize(b, value, 0), dimSize(b, norms, 0)});
+                            dimSize(b, value, 0), dimSize(b, norms, 0),
+                            dimSize(b, mean, 0)});
     Value queryHeads =
         minOf(b, {dimSize(b, query, 1), dimSize(b, candidates, 1),
                   dimSize(b, counts, 1), dimSize(b, output, 1),
                   dimSize(b, lse, 1)});
     Value kvHeads = minOf(b, {dimSize(b, key, 1), dimSize(b, value, 1),
-                              dimSize(b, norms, 1)});
+                              dimSize(b, norms, 1), dimSize(b, mean, 1)});
+    // Candidates must have a key, a value and a norm (the norms may cover
+    // only the prefix indexed at prefill).
     Value tokens = minOf(b, {dimSize(b, key, 2), dimSize(b, value, 2),
                              dimSize(b, norms, 2)});
-    Value headDim = minIndex(b, dimSize(b, query, 2), dimSize(b, key, 3));
+    Value headDim = minOf(b, {dimSize(b, query, 2), dimSize(b, key, 3),
+                              dimSize(b, mean, 2)});
     Value valueDim = minIndex(b, dimSize(b, value, 3), dimSize(b, output, 2));
     Value capacity = dimSize(b, candidates, 2);
 
@@ -324,6 +330,10 @@ struct EstimateLowering : OpRewritePattern<EstimateOp> {
                      });
         Value queryNorm = math::SqrtOp::create(
             b, buildRowDot(b, q, {}, q, {}, headDim, width));
+        // q . (k - m) = q . k - q . m: the centered dot product SimHash saw,
+        // from the raw key and one dot product with the mean per head.
+        Value queryDotMean =
+            buildRowDot(b, q, {}, mean, ValueRange{bi, g}, headDim, width);
 
         // Per-candidate scratch on the heap: n is up to C, which can be N.
         Value base = memref::AllocOp::create(b, dynamicF32, ValueRange{n},
@@ -377,9 +387,11 @@ struct EstimateLowering : OpRewritePattern<EstimateOp> {
                     memref::LoadOp::create(b, norms, ValueRange{bi, g, j});
                 Value denominator = arith::MaximumFOp::create(
                     b, arith::MulFOp::create(b, queryNorm, keyNorm), tiny);
+                Value centered = arith::SubFOp::create(b, dot, queryDotMean);
                 scf::YieldOp::create(
-                    b, ValueRange{arith::MulFOp::create(b, scale, dot),
-                                  arith::DivFOp::create(b, dot, denominator)});
+                    b,
+                    ValueRange{arith::MulFOp::create(b, scale, dot),
+                               arith::DivFOp::create(b, centered, denominator)});
               },
               [&](OpBuilder &nested, Location loc) {
                 ImplicitLocOpBuilder b(loc, nested);
