@@ -51,7 +51,8 @@ def make_inputs(n, seed=0):
     basis = rng.normal(0.0, 1.0, size=(B, HKV, rank, D)) / np.sqrt(rank)
     coeff = rng.normal(0.0, 1.0, size=(B, HKV, n, rank))
     keys = mean + coeff @ basis + rng.normal(0.0, 0.3, size=(B, HKV, n, D))
-    values = rng.normal(0.0, 1.0, size=(B, HKV, n, D))
+    # Values share a per-head mean, as in real caches.
+    values = rng.normal(0.0, 1.0, size=(B, HKV, 1, D)) + rng.normal(0.0, 1.0, size=(B, HKV, n, D))
     query = rng.normal(0.0, 1.0, size=(B, HQ, D))
     group = HQ // HKV
     for h in range(HQ):

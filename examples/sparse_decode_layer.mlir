@@ -63,7 +63,13 @@ func.func @make_values() -> !kv {
     %x0 = arith.mulf %jf, %c : f32
     %x1 = arith.addf %x0, %if : f32
     %x2 = math.cos %x1 : f32
-    tensor.yield %x2 : f32
+    // Real value vectors share a per-dimension mean; without one, diffuse
+    // attention averages to ~0 and relative errors say little.
+    %d0 = arith.constant 0.2 : f32
+    %d1 = arith.mulf %if, %d0 : f32
+    %mu = math.sin %d1 : f32
+    %x3 = arith.addf %x2, %mu : f32
+    tensor.yield %x3 : f32
   } : !kv
   return %values : !kv
 }
@@ -88,6 +94,30 @@ func.func @make_query() -> !q {
   return %query : !q
 }
 
+// A uniform in (0, 1] from an integer hash of x (multiply-xorshift mixing).
+func.func @hash_uniform(%x: i32) -> f32 {
+  %m1 = arith.constant 0x7feb352d : i32
+  %m2 = arith.constant 0x846ca68b : i32
+  %s16 = arith.constant 16 : i32
+  %s15 = arith.constant 15 : i32
+  %a0 = arith.shrui %x, %s16 : i32
+  %a1 = arith.xori %x, %a0 : i32
+  %a2 = arith.muli %a1, %m1 : i32
+  %a3 = arith.shrui %a2, %s15 : i32
+  %a4 = arith.xori %a2, %a3 : i32
+  %a5 = arith.muli %a4, %m2 : i32
+  %a6 = arith.shrui %a5, %s16 : i32
+  %a7 = arith.xori %a5, %a6 : i32
+  %s8 = arith.constant 8 : i32
+  %top = arith.shrui %a7, %s8 : i32
+  %one = arith.constant 1 : i32
+  %nz = arith.addi %top, %one : i32
+  %f = arith.uitofp %nz : i32 to f32
+  %inv = arith.constant 5.9604645e-08 : f32
+  %u = arith.mulf %f, %inv : f32
+  return %u : f32
+}
+
 func.func @main() {
   %q = call @make_query() : () -> !q
   %k = call @make_keys() : () -> !kv
@@ -106,19 +136,29 @@ func.func @main() {
   %n_init = tensor.empty() : tensor<1x2x4096xf32>
   %norms = magicpig.key_norms ins(%centered : !kv) outs(%n_init : tensor<1x2x4096xf32>)
       -> tensor<1x2x4096xf32>
+  // SimHash projection: standard normals from an integer hash of the
+  // position (Box-Muller on two hashed uniforms), so the tables behave like
+  // independent random hyperplanes.
   %proj = tensor.generate {
   ^bb0(%r: index, %c: index):
     %ri = arith.index_cast %r : index to i32
     %ci = arith.index_cast %c : index to i32
-    %rf = arith.sitofp %ri : i32 to f32
-    %cf = arith.sitofp %ci : i32 to f32
-    %s0 = arith.constant 12.9898 : f32
-    %s1 = arith.constant 78.233 : f32
-    %x0 = arith.mulf %rf, %s0 : f32
-    %x1 = arith.mulf %cf, %s1 : f32
-    %x2 = arith.addf %x0, %x1 : f32
-    %x3 = math.sin %x2 : f32
-    tensor.yield %x3 : f32
+    %c256 = arith.constant 256 : i32
+    %row = arith.muli %ri, %c256 : i32
+    %x = arith.addi %row, %ci : i32
+    %u1 = func.call @hash_uniform(%x) : (i32) -> f32
+    %salt = arith.constant 1000003 : i32
+    %x2 = arith.addi %x, %salt : i32
+    %u2 = func.call @hash_uniform(%x2) : (i32) -> f32
+    %m2 = arith.constant -2.0 : f32
+    %lg = math.log %u1 : f32
+    %r2 = arith.mulf %m2, %lg : f32
+    %rad = math.sqrt %r2 : f32
+    %twopi = arith.constant 6.28318530718 : f32
+    %ang = arith.mulf %twopi, %u2 : f32
+    %cs = math.cos %ang : f32
+    %g = arith.mulf %rad, %cs : f32
+    tensor.yield %g : f32
   } : tensor<64x256xf32>
   %kc_init = tensor.empty() : tensor<1x2x4096x32xi32>
   %kcodes = magicpig.simhash bits(8) tables(32) ins(%centered, %proj : !kv, tensor<64x256xf32>)
