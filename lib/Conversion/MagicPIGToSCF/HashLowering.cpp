@@ -68,9 +68,9 @@ struct SimHashLowering : OpRewritePattern<SimHashOp> {
     if (!projectionType.isDynamicDim(1)) {
       buildKernel(b, op);
     } else {
-      Value matches = arith::CmpIOp::create(
-          b, arith::CmpIPredicate::eq, dimSize(b, projection, 1),
-          constantIndex(b, columns));
+      Value matches = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                            dimSize(b, projection, 1),
+                                            constantIndex(b, columns));
       scf::IfOp::create(b, matches, [&](OpBuilder &nested, Location loc) {
         ImplicitLocOpBuilder ib(loc, nested);
         buildKernel(ib, op);
@@ -96,8 +96,8 @@ struct SimHashLowering : OpRewritePattern<SimHashOp> {
     int64_t columns = bits * tables;
     int64_t width = options.vectorWidth;
     int64_t rank = cast<MemRefType>(input.getType()).getRank();
-    auto codeType = cast<IntegerType>(
-        cast<MemRefType>(codes.getType()).getElementType());
+    auto codeType =
+        cast<IntegerType>(cast<MemRefType>(codes.getType()).getElementType());
 
     SmallVector<Value> leading;
     Value rows = constantIndex(b, 1);
@@ -110,8 +110,8 @@ struct SimHashLowering : OpRewritePattern<SimHashOp> {
         minIndex(b, dimSize(b, input, rank - 1), dimSize(b, projection, 0));
 
     int64_t tileColumns = width * kVectorsPerTile;
-    int64_t paddedColumns = llvm::divideCeil(columns, tileColumns) *
-                            tileColumns;
+    int64_t paddedColumns =
+        llvm::divideCeil(columns, tileColumns) * tileColumns;
     Value rowTiles = ceilDivIndex(b, rows, constantIndex(b, kRowsPerTile));
 
     buildParallel(b, rowTiles, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
@@ -134,14 +134,14 @@ struct SimHashLowering : OpRewritePattern<SimHashOp> {
               minIndex(b, addIndex(b, firstRow, constantIndex(b, r)), lastRow);
           rowIndices.push_back(delinearize(b, row, leading));
           Value scratchRow = constantIndex(b, r);
-          forEachChunk(b, headDim, width, {},
-                       [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
-                           ValueRange) {
-                         Value x = readChunkF32(b, input, rowIndices.back(),
-                                                chunk, width);
-                         writeChunkF32(b, x, rowsF32, scratchRow, chunk);
-                         return SmallVector<Value>{};
-                       });
+          forEachChunk(
+              b, headDim, width, {},
+              [&](ImplicitLocOpBuilder &b, VectorChunk chunk, ValueRange) {
+                Value x =
+                    readChunkF32(b, input, rowIndices.back(), chunk, width);
+                writeChunkF32(b, x, rowsF32, scratchRow, chunk);
+                return SmallVector<Value>{};
+              });
         }
 
         // 2. Products with the projection, one column group at a time.
@@ -189,12 +189,11 @@ struct SimHashLowering : OpRewritePattern<SimHashOp> {
               });
           for (int64_t r = 0; r < kRowsPerTile; ++r)
             for (int64_t v = 0; v < kVectorsPerTile; ++v)
-              writeChunkF32(
-                  b, sums[r * kVectorsPerTile + v], products,
-                  constantIndex(b, r),
-                  VectorChunk{
-                      addIndex(b, firstColumn, constantIndex(b, v * width)),
-                      Value()});
+              writeChunkF32(b, sums[r * kVectorsPerTile + v], products,
+                            constantIndex(b, r),
+                            VectorChunk{addIndex(b, firstColumn,
+                                                 constantIndex(b, v * width)),
+                                        Value()});
         };
         int64_t fullColumns = columns / tileColumns * tileColumns;
         if (fullColumns > 0)
@@ -228,30 +227,30 @@ struct SimHashLowering : OpRewritePattern<SimHashOp> {
               addIndex(b, firstRow, constantIndex(b, r)), rows);
           scf::IfOp::create(b, inRange, [&](OpBuilder &nested, Location loc) {
             ImplicitLocOpBuilder b(loc, nested);
-            buildFor(
-                b, constantIndex(b, 0), constantIndex(b, tables),
-                constantIndex(b, 1), {},
-                [&](ImplicitLocOpBuilder &b, Value table, ValueRange) {
-                  Value first = mulIndex(b, table, constantIndex(b, bits));
-                  Value lanes = vector::TransferReadOp::create(
-                      b, VectorType::get({bits}, f32), products,
-                      ValueRange{constantIndex(b, r), first}, rowMap, padding,
-                      /*mask=*/Value(), b.getBoolArrayAttr({true}));
-                  Value positive = arith::CmpFOp::create(
-                      b, arith::CmpFPredicate::OGT, lanes, zeroF32);
-                  Value setBits = arith::SelectOp::create(b, positive,
-                                                          weightVector, noBits);
-                  Value code = vector::ReductionOp::create(
-                      b, vector::CombiningKind::ADD, setBits);
-                  if (codeType.getWidth() < 32)
-                    code = arith::TruncIOp::create(b, codeType, code);
-                  else if (codeType.getWidth() > 32)
-                    code = arith::ExtUIOp::create(b, codeType, code);
-                  SmallVector<Value> at(rowIndices[r]);
-                  at.push_back(table);
-                  memref::StoreOp::create(b, code, codes, at);
-                  return SmallVector<Value>{};
-                });
+            buildFor(b, constantIndex(b, 0), constantIndex(b, tables),
+                     constantIndex(b, 1), {},
+                     [&](ImplicitLocOpBuilder &b, Value table, ValueRange) {
+                       Value first = mulIndex(b, table, constantIndex(b, bits));
+                       Value lanes = vector::TransferReadOp::create(
+                           b, VectorType::get({bits}, f32), products,
+                           ValueRange{constantIndex(b, r), first}, rowMap,
+                           padding,
+                           /*mask=*/Value(), b.getBoolArrayAttr({true}));
+                       Value positive = arith::CmpFOp::create(
+                           b, arith::CmpFPredicate::OGT, lanes, zeroF32);
+                       Value setBits = arith::SelectOp::create(
+                           b, positive, weightVector, noBits);
+                       Value code = vector::ReductionOp::create(
+                           b, vector::CombiningKind::ADD, setBits);
+                       if (codeType.getWidth() < 32)
+                         code = arith::TruncIOp::create(b, codeType, code);
+                       else if (codeType.getWidth() > 32)
+                         code = arith::ExtUIOp::create(b, codeType, code);
+                       SmallVector<Value> at(rowIndices[r]);
+                       at.push_back(table);
+                       memref::StoreOp::create(b, code, codes, at);
+                       return SmallVector<Value>{};
+                     });
             scf::YieldOp::create(b);
           });
         }
@@ -312,9 +311,9 @@ struct BuildTablesLowering : OpRewritePattern<BuildTablesOp> {
     if (!cast<MemRefType>(offsets.getType()).isDynamicDim(3)) {
       buildSort(b, op);
     } else {
-      Value matches = arith::CmpIOp::create(
-          b, arith::CmpIPredicate::eq, dimSize(b, offsets, 3),
-          constantIndex(b, buckets + 1));
+      Value matches = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                            dimSize(b, offsets, 3),
+                                            constantIndex(b, buckets + 1));
       scf::IfOp::create(b, matches, [&](OpBuilder &nested, Location loc) {
         ImplicitLocOpBuilder ib(loc, nested);
         buildSort(ib, op);
@@ -338,15 +337,15 @@ struct BuildTablesLowering : OpRewritePattern<BuildTablesOp> {
 
     // Sizes are the smallest over the operands that carry them, so dynamic
     // shapes that disagree cannot make a loop run past any operand.
-    Value batch = minIndex(b, dimSize(b, codes, 0),
-                           minIndex(b, dimSize(b, offsets, 0),
-                                    dimSize(b, indices, 0)));
-    Value heads = minIndex(b, dimSize(b, codes, 1),
-                           minIndex(b, dimSize(b, offsets, 1),
-                                    dimSize(b, indices, 1)));
-    Value tables = minIndex(b, dimSize(b, codes, 3),
-                            minIndex(b, dimSize(b, offsets, 2),
-                                     dimSize(b, indices, 2)));
+    Value batch =
+        minIndex(b, dimSize(b, codes, 0),
+                 minIndex(b, dimSize(b, offsets, 0), dimSize(b, indices, 0)));
+    Value heads =
+        minIndex(b, dimSize(b, codes, 1),
+                 minIndex(b, dimSize(b, offsets, 1), dimSize(b, indices, 1)));
+    Value tables =
+        minIndex(b, dimSize(b, codes, 3),
+                 minIndex(b, dimSize(b, offsets, 2), dimSize(b, indices, 2)));
     Value tokens = minIndex(b, dimSize(b, codes, 2), dimSize(b, indices, 3));
 
     // M = [sink, N - window), empty when N <= sink + window.
@@ -359,95 +358,110 @@ struct BuildTablesLowering : OpRewritePattern<BuildTablesOp> {
     Value perTask = constantIndex(b, tablesPerTask);
     Value tasks = ceilDivIndex(b, tables, perTask);
     auto bucketType = b.getI16Type();
-    buildParallel(b, ValueRange{batch, heads, tasks},
-                  [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-      Value bi = ivs[0], g = ivs[1];
-      Value firstTable = mulIndex(b, ivs[2], perTask);
-      Value count =
-          subIndex(b, minIndex(b, addIndex(b, firstTable, perTask), tables),
-                   firstTable);
+    buildParallel(
+        b, ValueRange{batch, heads, tasks},
+        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+          Value bi = ivs[0], g = ivs[1];
+          Value firstTable = mulIndex(b, ivs[2], perTask);
+          Value count =
+              subIndex(b, minIndex(b, addIndex(b, firstTable, perTask), tables),
+                       firstTable);
 
-      // 1. Buckets of the block's tables, one contiguous row per table.
-      Value bucketRows = memref::AllocOp::create(
-          b, MemRefType::get({tablesPerTask, ShapedType::kDynamic}, bucketType),
-          ValueRange{size}, b.getI64IntegerAttr(64));
-      // Tiles of kTransposeTokens tokens: the tile's code lines stay in L1
-      // while each bucket row is written contiguously.
-      Value tile = constantIndex(b, kTransposeTokens);
-      buildFor(b, zero, size, tile, {},
-               [&](ImplicitLocOpBuilder &b, Value k0, ValueRange) {
-        Value k1 = minIndex(b, addIndex(b, k0, tile), size);
-        buildFor(b, zero, count, one, {},
-                 [&](ImplicitLocOpBuilder &b, Value t, ValueRange) {
-          Value l = addIndex(b, firstTable, t);
-          buildFor(b, k0, k1, one, {},
-                   [&](ImplicitLocOpBuilder &b, Value k, ValueRange) {
-            Value code = memref::LoadOp::create(
-                b, codes, ValueRange{bi, g, addIndex(b, begin, k), l});
-            Value bucket = arith::IndexCastUIOp::create(
-                b, bucketType, bucketOfCode(b, code, bits));
-            memref::StoreOp::create(b, bucket, bucketRows, ValueRange{t, k});
-            return SmallVector<Value>{};
-          });
-          return SmallVector<Value>{};
-        });
-        return SmallVector<Value>{};
-      });
+          // 1. Buckets of the block's tables, one contiguous row per table.
+          Value bucketRows = memref::AllocOp::create(
+              b,
+              MemRefType::get({tablesPerTask, ShapedType::kDynamic},
+                              bucketType),
+              ValueRange{size}, b.getI64IntegerAttr(64));
+          // Tiles of kTransposeTokens tokens: the tile's code lines stay in L1
+          // while each bucket row is written contiguously.
+          Value tile = constantIndex(b, kTransposeTokens);
+          buildFor(
+              b, zero, size, tile, {},
+              [&](ImplicitLocOpBuilder &b, Value k0, ValueRange) {
+                Value k1 = minIndex(b, addIndex(b, k0, tile), size);
+                buildFor(
+                    b, zero, count, one, {},
+                    [&](ImplicitLocOpBuilder &b, Value t, ValueRange) {
+                      Value l = addIndex(b, firstTable, t);
+                      buildFor(
+                          b, k0, k1, one, {},
+                          [&](ImplicitLocOpBuilder &b, Value k, ValueRange) {
+                            Value code = memref::LoadOp::create(
+                                b, codes,
+                                ValueRange{bi, g, addIndex(b, begin, k), l});
+                            Value bucket = arith::IndexCastUIOp::create(
+                                b, bucketType, bucketOfCode(b, code, bits));
+                            memref::StoreOp::create(b, bucket, bucketRows,
+                                                    ValueRange{t, k});
+                            return SmallVector<Value>{};
+                          });
+                      return SmallVector<Value>{};
+                    });
+                return SmallVector<Value>{};
+              });
 
-      // 2. Counting sort of each table from its bucket row.
-      Value oneStored =
-          arith::ConstantOp::create(b, b.getIntegerAttr(offsetType, 1));
-      buildFor(b, zero, count, one, {},
-               [&](ImplicitLocOpBuilder &b, Value t, ValueRange) {
-        Value l = addIndex(b, firstTable, t);
-        auto bucketAt = [&](ImplicitLocOpBuilder &b, Value k) {
-          Value bucket =
-              memref::LoadOp::create(b, bucketRows, ValueRange{t, k});
-          return arith::IndexCastUIOp::create(b, b.getIndexType(), bucket);
-        };
-        fillIntegerRange(b, offsets, ValueRange{bi, g, l}, zero,
-                         constantIndex(b, buckets + 1), 0, width);
-        // Count: offsets[c] = tokens of M with bucket c.
-        buildFor(b, zero, size, one, {},
-                 [&](ImplicitLocOpBuilder &b, Value k, ValueRange) {
-          SmallVector<Value> at{bi, g, l, bucketAt(b, k)};
-          Value n = memref::LoadOp::create(b, offsets, at);
-          memref::StoreOp::create(b, arith::AddIOp::create(b, n, oneStored),
-                                  offsets, at);
-          return SmallVector<Value>{};
+          // 2. Counting sort of each table from its bucket row.
+          Value oneStored =
+              arith::ConstantOp::create(b, b.getIntegerAttr(offsetType, 1));
+          buildFor(
+              b, zero, count, one, {},
+              [&](ImplicitLocOpBuilder &b, Value t, ValueRange) {
+                Value l = addIndex(b, firstTable, t);
+                auto bucketAt = [&](ImplicitLocOpBuilder &b, Value k) {
+                  Value bucket =
+                      memref::LoadOp::create(b, bucketRows, ValueRange{t, k});
+                  return arith::IndexCastUIOp::create(b, b.getIndexType(),
+                                                      bucket);
+                };
+                fillIntegerRange(b, offsets, ValueRange{bi, g, l}, zero,
+                                 constantIndex(b, buckets + 1), 0, width);
+                // Count: offsets[c] = tokens of M with bucket c.
+                buildFor(b, zero, size, one, {},
+                         [&](ImplicitLocOpBuilder &b, Value k, ValueRange) {
+                           SmallVector<Value> at{bi, g, l, bucketAt(b, k)};
+                           Value n = memref::LoadOp::create(b, offsets, at);
+                           memref::StoreOp::create(
+                               b, arith::AddIOp::create(b, n, oneStored),
+                               offsets, at);
+                           return SmallVector<Value>{};
+                         });
+                // Inclusive prefix sum: offsets[c] = end of bucket c.
+                Value none = arith::ConstantOp::create(
+                    b, b.getIntegerAttr(offsetType, 0));
+                buildFor(
+                    b, zero, constantIndex(b, buckets + 1), one, none,
+                    [&](ImplicitLocOpBuilder &b, Value c, ValueRange running) {
+                      SmallVector<Value> at{bi, g, l, c};
+                      Value total = arith::AddIOp::create(
+                          b, running[0],
+                          memref::LoadOp::create(b, offsets, at));
+                      memref::StoreOp::create(b, total, offsets, at);
+                      return SmallVector<Value>{total};
+                    });
+                // Scatter, descending tokens: each bucket fills from its end.
+                Value last = subIndex(b, size, one);
+                buildFor(
+                    b, zero, size, one, {},
+                    [&](ImplicitLocOpBuilder &b, Value i, ValueRange) {
+                      Value k = subIndex(b, last, i);
+                      SmallVector<Value> at{bi, g, l, bucketAt(b, k)};
+                      Value slot = arith::SubIOp::create(
+                          b, memref::LoadOp::create(b, offsets, at), oneStored);
+                      memref::StoreOp::create(b, slot, offsets, at);
+                      memref::StoreOp::create(
+                          b, storedOfIndex(b, addIndex(b, begin, k), indexType),
+                          indices,
+                          ValueRange{bi, g, l, indexOfStored(b, slot)});
+                      return SmallVector<Value>{};
+                    });
+                // 3. Entries past |M| are zero.
+                fillIntegerRange(b, indices, ValueRange{bi, g, l}, size, tokens,
+                                 0, width);
+                return SmallVector<Value>{};
+              });
+          memref::DeallocOp::create(b, bucketRows);
         });
-        // Inclusive prefix sum: offsets[c] = end of bucket c.
-        Value none =
-            arith::ConstantOp::create(b, b.getIntegerAttr(offsetType, 0));
-        buildFor(b, zero, constantIndex(b, buckets + 1), one, none,
-                 [&](ImplicitLocOpBuilder &b, Value c, ValueRange running) {
-          SmallVector<Value> at{bi, g, l, c};
-          Value total = arith::AddIOp::create(
-              b, running[0], memref::LoadOp::create(b, offsets, at));
-          memref::StoreOp::create(b, total, offsets, at);
-          return SmallVector<Value>{total};
-        });
-        // Scatter, descending tokens: each bucket fills from its end.
-        Value last = subIndex(b, size, one);
-        buildFor(b, zero, size, one, {},
-                 [&](ImplicitLocOpBuilder &b, Value i, ValueRange) {
-          Value k = subIndex(b, last, i);
-          SmallVector<Value> at{bi, g, l, bucketAt(b, k)};
-          Value slot = arith::SubIOp::create(
-              b, memref::LoadOp::create(b, offsets, at), oneStored);
-          memref::StoreOp::create(b, slot, offsets, at);
-          memref::StoreOp::create(
-              b, storedOfIndex(b, addIndex(b, begin, k), indexType), indices,
-              ValueRange{bi, g, l, indexOfStored(b, slot)});
-          return SmallVector<Value>{};
-        });
-        // 3. Entries past |M| are zero.
-        fillIntegerRange(b, indices, ValueRange{bi, g, l}, size, tokens, 0,
-                         width);
-        return SmallVector<Value>{};
-      });
-      memref::DeallocOp::create(b, bucketRows);
-    });
   }
 
   LoweringOptions options;

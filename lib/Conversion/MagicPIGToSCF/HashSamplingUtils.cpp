@@ -23,9 +23,8 @@ void mlir::magicpig::buildAllocaScope(
 }
 
 bool mlir::magicpig::hasOnlyMemRefOperands(Operation *op) {
-  return llvm::all_of(op->getOperandTypes(), [](Type t) {
-    return isa<MemRefType>(t) || t.isIndex();
-  });
+  return llvm::all_of(op->getOperandTypes(),
+                      [](Type t) { return isa<MemRefType>(t) || t.isIndex(); });
 }
 
 Value mlir::magicpig::bucketOfCode(ImplicitLocOpBuilder &b, Value code,
@@ -61,8 +60,8 @@ void mlir::magicpig::fillIntegerRange(ImplicitLocOpBuilder &b, Value memref,
   int64_t lanes = integerLanes(elementType, f32Lanes);
   auto vectorType = VectorType::get({lanes}, elementType);
   Value splat = arith::ConstantOp::create(
-      b, DenseElementsAttr::get(vectorType,
-                                b.getIntegerAttr(elementType, value)));
+      b,
+      DenseElementsAttr::get(vectorType, b.getIntegerAttr(elementType, value)));
   Value length = maxIndex(b, subIndex(b, end, begin), constantIndex(b, 0));
   AffineMap minorIdentity =
       AffineMap::getMinorIdentityMap(type.getRank(), 1, b.getContext());

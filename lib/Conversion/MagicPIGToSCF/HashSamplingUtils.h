@@ -48,8 +48,7 @@ int64_t integerLanes(Type integerType, int64_t f32Lanes);
 /// `memref` (`row` indexes every dimension but the innermost), with vector
 /// stores and one masked tail.
 void fillIntegerRange(ImplicitLocOpBuilder &b, Value memref, ValueRange row,
-                      Value begin, Value end, int64_t value,
-                      int64_t f32Lanes);
+                      Value begin, Value end, int64_t value, int64_t f32Lanes);
 
 } // namespace mlir::magicpig
 

@@ -67,9 +67,9 @@ Value mlir::magicpig::buildRetrievalProbability(ImplicitLocOpBuilder &b,
     xPowers.push_back(arith::MulFOp::create(b, xPowers.back(), x));
   Value missed = splat(b, f64Type, 0.0);
   for (; t >= 0; --t) {
-    Value term = arith::MulFOp::create(
-        b, splat(b, f64Type, binomial(tables, t)),
-        arith::MulFOp::create(b, xPowers[t], yPower));
+    Value term =
+        arith::MulFOp::create(b, splat(b, f64Type, binomial(tables, t)),
+                              arith::MulFOp::create(b, xPowers[t], yPower));
     missed = arith::AddFOp::create(b, missed, term);
     if (t > 0)
       yPower = arith::MulFOp::create(b, yPower, y);
