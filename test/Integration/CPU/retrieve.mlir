@@ -9,6 +9,8 @@
 //
 // RUN: magicpig-opt %s --magicpig-cpu-pipeline \
 // RUN: | magicpig-run -e main -entry-point-result=void | FileCheck %s
+// RUN: magicpig-opt %s --magicpig-cpu-pipeline="vector-width=8" \
+// RUN: | magicpig-run -e main -entry-point-result=void | FileCheck %s
 
 func.func @hash(%i: index, %seed: i32) -> i32 {
   %k1 = arith.constant -1640531535 : i32

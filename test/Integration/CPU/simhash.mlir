@@ -7,6 +7,8 @@
 //
 // RUN: magicpig-opt %s --magicpig-cpu-pipeline \
 // RUN: | magicpig-run -e main -entry-point-result=void | FileCheck %s
+// RUN: magicpig-opt %s --magicpig-cpu-pipeline="vector-width=8" \
+// RUN: | magicpig-run -e main -entry-point-result=void | FileCheck %s
 
 // Pseudo-random values in [-1, 1): an integer hash of (position, seed).
 func.func @fill(%m: memref<?xf32>, %seed: i32) {
