@@ -27,10 +27,14 @@ double magicpig_bench_gather(const float *data, const int32_t *rows,
 #pragma omp parallel for reduction(+ : total) schedule(static)
   for (int64_t r = 0; r < count; ++r) {
     const float *p = data + (int64_t)rows[r] * row_floats;
-    float acc = 0.0f;
-    for (int64_t i = 0; i < row_floats; ++i)
-      acc += p[i];
-    total += acc;
+    // Independent lanes so the sum vectorizes and the probe measures memory,
+    // not a chain of dependent float additions.
+    float acc[16] = {0};
+    for (int64_t i = 0; i + 16 <= row_floats; i += 16)
+      for (int l = 0; l < 16; ++l)
+        acc[l] += p[i + l];
+    for (int l = 0; l < 16; ++l)
+      total += acc[l];
   }
   return total;
 }
