@@ -114,9 +114,15 @@ struct RetrieveLowering : OpRewritePattern<RetrieveOp> {
     Value capacity = dimSize(b, candidates, 2);
     // A bucket c reads offsets[c] and offsets[c + 1]: valid when the rows
     // hold 2^K + 1 entries (checked by the verifier when static).
-    Value offsetsComplete = arith::CmpIOp::create(
-        b, arith::CmpIPredicate::sge, dimSize(b, offsets, 3),
-        constantIndex(b, buckets + 1));
+    // With no kv head (possible only with dynamic shapes) there is no table
+    // to read: nothing is retrieved.
+    Value offsetsComplete = arith::AndIOp::create(
+        b,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
+                              dimSize(b, offsets, 3),
+                              constantIndex(b, buckets + 1)),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, kvHeads,
+                              constantIndex(b, 0)));
 
     // Hits of one token are at most L (tables list a token once); the
     // counter type holds L when L is static, else 32 bits.
@@ -336,8 +342,15 @@ struct EstimateLowering : OpRewritePattern<EstimateOp> {
                               dimSize(b, norms, 1), dimSize(b, mean, 1)});
     // Candidates must have a key, a value and a norm (the norms may cover
     // only the prefix indexed at prefill).
-    Value tokens = minOf(
-        b, {dimSize(b, key, 2), dimSize(b, value, 2), dimSize(b, norms, 2)});
+    // With no kv head (possible only with dynamic shapes) no candidate is
+    // valid and nothing of K, V, the norms or the mean is read.
+    Value anyKvHead = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt,
+                                            kvHeads, constantIndex(b, 0));
+    Value tokens = arith::SelectOp::create(
+        b, anyKvHead,
+        minOf(b,
+              {dimSize(b, key, 2), dimSize(b, value, 2), dimSize(b, norms, 2)}),
+        constantIndex(b, 0));
     Value headDim = minOf(
         b, {dimSize(b, query, 2), dimSize(b, key, 3), dimSize(b, mean, 2)});
     Value valueDim = minIndex(b, dimSize(b, value, 3), dimSize(b, output, 2));
@@ -376,7 +389,19 @@ struct EstimateLowering : OpRewritePattern<EstimateOp> {
             // q . (k - m) = q . k - q . m: the centered dot product SimHash
             // saw, from the raw key and one dot product with the mean per head.
             Value queryDotMean =
-                buildRowDot(b, q, {}, mean, ValueRange{bi, g}, headDim, width);
+                scf::IfOp::create(
+                    b, anyKvHead,
+                    [&](OpBuilder &nested, Location loc) {
+                      ImplicitLocOpBuilder b(loc, nested);
+                      scf::YieldOp::create(b, buildRowDot(b, q, {}, mean,
+                                                          ValueRange{bi, g},
+                                                          headDim, width));
+                    },
+                    [&](OpBuilder &nested, Location loc) {
+                      ImplicitLocOpBuilder b(loc, nested);
+                      scf::YieldOp::create(b, constantF32(b, 0.0f));
+                    })
+                    .getResult(0);
 
             // Per-candidate scratch on the heap: n is up to C, which can be N.
             Value base = memref::AllocOp::create(b, dynamicF32, ValueRange{n},

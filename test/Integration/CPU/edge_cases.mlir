@@ -12,6 +12,8 @@
 //     <= C, every candidate a valid token.
 //  E. non-finite inputs: a NaN query makes that head's out and lse NaN and
 //     leaves the others finite; simhash of NaN/inf rows gives K-bit codes.
+//  F. no kv head at all (dynamic Hkv = 0): nothing retrieved, out = 0,
+//     lse = -inf, and no table, key or mean read.
 //
 // RUN: magicpig-opt %s --magicpig-cpu-pipeline \
 // RUN: | magicpig-run -e main -entry-point-result=void | FileCheck %s
@@ -468,11 +470,63 @@ func.func @case_e() {
   return
 }
 
+// F. Hkv = 0 behind dynamic shapes (the verifier checks only static ones).
+// CHECK-LABEL: F: no kv head
+// CHECK-NEXT: counts 0 0 lse -inf -inf
+func.func @case_f() {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %qc = memref.alloc() : memref<1x2x3xi8>
+  %z8 = arith.constant 1 : i8
+  linalg.fill ins(%z8 : i8) outs(%qc : memref<1x2x3xi8>)
+  %off = memref.alloc(%c0) : memref<1x?x3x5xi32>
+  %idx = memref.alloc(%c0) : memref<1x?x3x8xi32>
+  %cand = memref.alloc() : memref<1x2x8xi32>
+  %counts = memref.alloc() : memref<1x2xi32>
+  %seven = arith.constant 7 : i32
+  linalg.fill ins(%seven : i32) outs(%counts : memref<1x2xi32>)
+  magicpig.retrieve bits(2) min_collisions(1)
+    ins(%qc, %off, %idx : memref<1x2x3xi8>, memref<1x?x3x5xi32>, memref<1x?x3x8xi32>)
+    outs(%cand, %counts : memref<1x2x8xi32>, memref<1x2xi32>)
+  %q = memref.alloc() : memref<1x2x4xf32>
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%one : f32) outs(%q : memref<1x2x4xf32>)
+  %k = memref.alloc(%c0) : memref<1x?x8x4xf32>
+  %norms = memref.alloc(%c0) : memref<1x?x8xf32>
+  %mean = memref.alloc(%c0) : memref<1x?x4xf32>
+  %cands = memref.alloc() : memref<1x2x3xi32>
+  %three = arith.constant 3 : i32
+  %zero32 = arith.constant 0 : i32
+  linalg.fill ins(%zero32 : i32) outs(%cands : memref<1x2x3xi32>)
+  %cnts = memref.alloc() : memref<1x2xi32>
+  linalg.fill ins(%three : i32) outs(%cnts : memref<1x2xi32>)
+  %out = memref.alloc() : memref<1x2x4xf32>
+  %lse = memref.alloc() : memref<1x2xf32>
+  magicpig.estimate bits(2) tables(3) min_collisions(1) scale(0.5)
+    ins(%q, %k, %k, %norms, %mean, %cands, %cnts : memref<1x2x4xf32>, memref<1x?x8x4xf32>, memref<1x?x8x4xf32>, memref<1x?x8xf32>, memref<1x?x4xf32>, memref<1x2x3xi32>, memref<1x2xi32>)
+    outs(%out, %lse : memref<1x2x4xf32>, memref<1x2xf32>)
+  %n0 = memref.load %counts[%c0, %c0] : memref<1x2xi32>
+  %n1 = memref.load %counts[%c0, %c1] : memref<1x2xi32>
+  %l0 = memref.load %lse[%c0, %c0] : memref<1x2xf32>
+  %l1 = memref.load %lse[%c0, %c1] : memref<1x2xf32>
+  vector.print str "F: no kv head\n"
+  vector.print str "counts "
+  vector.print %n0 : i32 punctuation <no_punctuation>
+  vector.print str " "
+  vector.print %n1 : i32 punctuation <no_punctuation>
+  vector.print str " lse "
+  vector.print %l0 : f32 punctuation <no_punctuation>
+  vector.print str " "
+  vector.print %l1 : f32
+  return
+}
+
 func.func @main() {
   func.call @case_a() : () -> ()
   func.call @case_b() : () -> ()
   func.call @case_c() : () -> ()
   func.call @case_d() : () -> ()
   func.call @case_e() : () -> ()
+  func.call @case_f() : () -> ()
   return
 }
