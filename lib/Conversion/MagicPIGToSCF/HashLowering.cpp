@@ -6,6 +6,14 @@
 // Both are scf.parallel loops (OpenMP after convert-scf-to-openmp) over
 // independent work items, with vector code along the projection columns.
 //
+// Defined behaviour outside the op's math: a NaN or infinite element makes
+// some projections NaN, and a NaN projection counts as "not > 0" (bit 0),
+// so every code stays a K-bit integer. build_tables uses only the low K
+// bits of each stored code, so any integer names an existing bucket.
+// Dynamic sizes that disagree between operands are reduced to their
+// minimum; a dynamic projection width or offsets row length that does not
+// match K * L or 2^K + 1 leaves the outputs untouched.
+//
 //===----------------------------------------------------------------------===//
 
 #include "HashSamplingUtils.h"

@@ -10,8 +10,12 @@
 // is what the generated code does outside it):
 //  - codes are masked to their low K bits, bucket bounds read from the
 //    offsets are clamped to [0, N], and token indices outside [0, N) read
-//    from the tables or the candidate list are skipped, never dereferenced;
+//    from the tables (outside [0, min(N, Nn)) from the candidate list) are
+//    skipped, never dereferenced;
 //  - counts are clamped to [0, C]; retrieve never writes past C entries;
+//  - sizes are the minimum over the operands that carry them, so dynamic
+//    shapes that disagree cannot send a loop past an operand; with no kv
+//    head nothing is retrieved and the estimate is empty;
 //  - non-finite query, key or value elements make that head's output and
 //    lse NaN or infinite (they propagate through the scores; NaN wins the
 //    max); other heads are unaffected and nothing is read out of bounds.
@@ -81,7 +85,11 @@ static Value minOf(ImplicitLocOpBuilder &b, ArrayRef<Value> values) {
 /// Step 3 reads N counters but at a full vector per instruction, cheaper
 /// than the N / 2^K * L scattered increments of step 2; it yields the
 /// ascending order without a sort. The counters live on the heap
-/// (memref.alloc) since N bytes can exceed a worker thread's stack.
+/// (memref.alloc) since N bytes can exceed a worker thread's stack; each
+/// (b, h) gets a fresh buffer, so there is no reset between heads (the
+/// zero fill is N / 64 vector stores, below the cost of step 2).
+/// Step 2 first reads all L bucket bounds (prefetching each bucket) and
+/// then walks the buckets, so the cache misses of the L tables overlap.
 struct RetrieveLowering : OpRewritePattern<RetrieveOp> {
   RetrieveLowering(MLIRContext *context, const LoweringOptions &options)
       : OpRewritePattern(context), options(options) {}
