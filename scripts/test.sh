@@ -13,7 +13,7 @@ LOG="$(mktemp)"
 status=${PIPESTATUS[0]}
 
 # lit's summary lines look like "  Passed: 12 (85.71%)"; absent lines are 0.
-count() { local n; n=$(grep -E "^ *$1: " "$LOG" | awk -F': *' '{print $2}' | awk '{print $1}' | head -1); echo "${n:-0}"; }
+count() { local n; n=$(grep -E "^ *$1 *: " "$LOG" | awk -F': *' '{print $2}' | awk '{print $1}' | head -1); echo "${n:-0}"; }
 passed=$(( $(count Passed) + $(count "Expectedly Failed") ))
 failed=$(( $(count Failed) + $(count "Unexpectedly Passed") + $(count Unresolved) + $(count "Timed Out") ))
 skipped=$(( $(count Unsupported) + $(count Excluded) + $(count Skipped) ))
