@@ -55,3 +55,7 @@ def cuda_gpu_usable():
 # Tests that run on a GPU say `REQUIRES: cuda-gpu`.
 if cuda_gpu_usable():
     config.available_features.add("cuda-gpu")
+
+# The C compiler of the LLVM toolchain, for test drivers of compiled graphs.
+config.substitutions.append(
+    ("%clang", os.path.join(config.llvm_tools_dir, "clang")))
