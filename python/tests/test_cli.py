@@ -1,0 +1,115 @@
+"""User errors become one `error:` line and exit status 2, no traceback."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import PYTHON_DIR
+from magicpig.errors import MagicPigError
+from magicpig.generate import check_length
+
+
+def run_module(module, *args, cwd=None):
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def prompt(tmp_path_factory):
+    path = tmp_path_factory.mktemp("prompt") / "prompt.txt"
+    path.write_text("Hello")
+    return str(path)
+
+
+class Result:
+    def __init__(self, returncode, stderr):
+        self.returncode, self.stderr = returncode, stderr
+
+
+def run_in_process(capsys, module, *args):
+    """Like run_module, without the seconds of a fresh interpreter."""
+    import importlib
+
+    from magicpig.cli import run_main
+
+    capsys.readouterr()
+    status = run_main(importlib.import_module(module).main, list(args))
+    return Result(status, capsys.readouterr().err)
+
+
+def assert_one_line_error(result, text):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr
+    assert lines[-1].startswith("error: ") and text in lines[-1], result.stderr
+
+
+def test_error_through_python_dash_m(prompt):
+    """The real entry point: exit status 2 and one line, no traceback."""
+    result = run_module("magicpig.generate", "--prompt-file", prompt, "--lsh-bits", "0")
+    assert_one_line_error(result, "--lsh-bits must be in 1..16, got 0")
+    assert result.stderr.strip() == "error: --lsh-bits must be in 1..16, got 0"
+
+
+@pytest.mark.parametrize("flags, text", [
+    (["--lsh-bits", "0"], "--lsh-bits must be in 1..16, got 0"),
+    (["--lsh-bits", "17"], "--lsh-bits must be in 1..16, got 17"),
+    (["--lsh-tables", "0"], "--lsh-tables must be >= 1, got 0"),
+    (["--lsh-tables", "4", "--min-collisions", "5"], "--min-collisions must be in 1..4"),
+    (["--min-collisions", "0"], "--min-collisions must be in 1..150"),
+    (["--sink-tokens", "-1"], "--sink-tokens must be >= 0"),
+    (["--max-new-tokens", "0"], "--max-new-tokens must be >= 1"),
+    (["--top-p", "0"], "--top-p must be in (0, 1]"),
+    (["--backend", "compiled", "--attention", "dense"], "--backend compiled needs --library"),
+    (["--backend", "compiled", "--attention", "magicpig", "--library", "x.so"],
+     "supports only --attention dense"),
+])
+def test_generate_rejects_bad_options(capsys, prompt, flags, text):
+    assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
+                                         prompt, *flags), text)
+
+
+def test_generate_missing_and_empty_prompt_file(capsys, tmp_path):
+    assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
+                                         str(tmp_path / "nope.txt")),
+                          "prompt file not found")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
+                                         str(empty)), "prompt file is empty")
+
+
+def test_generate_missing_model_file(capsys, prompt, tmp_path):
+    assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
+                                         prompt, "--gguf", str(tmp_path / "m.gguf")),
+                          "model file not found")
+
+
+def test_export_missing_model_file(tmp_path):
+    assert_one_line_error(run_module("magicpig.export", "--gguf", str(tmp_path / "m.gguf"),
+                                     "--out", str(tmp_path / "out")),
+                          "model file not found")
+
+
+def test_generate_help_names_the_reference_path():
+    out = run_module("magicpig.generate", "--help").stdout
+    assert "--backend {reference,compiled}" in out and "numpy reference" in out
+
+
+def test_prompt_longer_than_the_context():
+    with pytest.raises(MagicPigError, match="the prompt has 9000 tokens; the model's "
+                                            "context is 8192 tokens"):
+        check_length(9000, 10, 8192)
+    assert check_length(8000, 500, 8192) == 192  # generation stops at the end
+
+
+def test_dense_layers_out_of_range():
+    from magicpig.options import MagicPigOptions
+
+    with pytest.raises(MagicPigError, match="--dense-layers: layer 30 is out of range"):
+        MagicPigOptions(dense_layers=(0, 30)).dense_layer_set(30)
+    assert MagicPigOptions().dense_layer_set(30) == {0, 15}
+    assert MagicPigOptions(dense_layers=(-1,)).dense_layer_set(30) == set()

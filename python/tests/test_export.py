@@ -1,0 +1,72 @@
+"""magicpig.export on the tiny model: signatures, weights outside the IR,
+and (when magicpig-opt is built) what --magicpig-raise-attention finds."""
+
+import json
+import re
+import subprocess
+
+import pytest
+from safetensors.numpy import load_file
+
+from conftest import project_tool
+
+# named_parameters order: embed, final_norm, then each layer's tensors.
+WEIGHT_TYPES = (["tensor<256x64xf32>", "tensor<64xf32>"] +
+                ["tensor<64xf32>", "tensor<64x64xf32>", "tensor<32x64xf32>",
+                 "tensor<32x64xf32>", "tensor<64x64xf32>", "tensor<64xf32>",
+                 "tensor<128x64xf32>", "tensor<128x64xf32>", "tensor<64x128xf32>"] * 2)
+
+
+def signature(mlir, name):
+    """([argument types], [result types]) of func.func @name."""
+    line = re.search(rf"func\.func @{name}\((.*)\) -> \((.*)\) \{{", mlir)
+    assert line, f"no @{name}"
+    args = re.findall(r"%arg\d+: (tensor<[^>]*>)", line.group(1))
+    return args, re.findall(r"tensor<[^>]*>", line.group(2))
+
+
+@pytest.fixture(scope="module")
+def mlir(tiny_export):
+    return (tiny_export / "model.mlir").read_text()
+
+
+def test_prefill_signature(mlir):
+    args, results = signature(mlir, "prefill")
+    assert args == WEIGHT_TYPES + ["tensor<1x?xi64>"]
+    assert results == ["tensor<1x256xf32>", "tensor<2x1x2x?x16xf32>",
+                       "tensor<2x1x2x?x16xf32>"]
+
+
+def test_decode_signature(mlir):
+    args, results = signature(mlir, "decode")
+    assert args == WEIGHT_TYPES + ["tensor<1x1xi64>", "tensor<i64>",
+                                   "tensor<2x1x2x?x16xf32>", "tensor<2x1x2x?x16xf32>"]
+    assert results == ["tensor<1x256xf32>", "tensor<2x1x2x1x16xf32>",
+                       "tensor<2x1x2x1x16xf32>"]
+
+
+def test_weights_are_not_in_the_ir(mlir, tiny):
+    assert "dense_resource" not in mlir
+    # No constant as large as a weight matrix (64x64 and up).
+    assert not re.search(r"arith\.constant dense<.*> : tensor<\d{2,}x\d{2,}x?", mlir)
+
+
+def test_manifest_and_weights_file_list_the_argument_order(tiny_export, tiny):
+    manifest = json.loads((tiny_export / "manifest.json").read_text())
+    names = [name for name, _ in tiny.named_parameters()]
+    assert [w["name"] for w in manifest["weights"]] == names
+    assert manifest["dynamic_shapes"] is True
+    weights = load_file(str(tiny_export / "weights.safetensors"))
+    assert set(weights) == set(names)
+    assert weights["layers.1.wk"].shape == (32, 64)
+
+
+@pytest.mark.skipif(project_tool("magicpig-opt") is None, reason="magicpig-opt not built")
+def test_raise_attention_finds_every_decode_attention(tiny_export):
+    result = subprocess.run([project_tool("magicpig-opt"), "--magicpig-raise-attention",
+                             str(tiny_export / "model.mlir")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    decode = result.stdout[result.stdout.index("func.func @decode"):]
+    if "magicpig.attention" not in result.stdout:
+        pytest.skip("this magicpig-opt raises nothing (pass not built in)")
+    assert decode.count("magicpig.attention scale(2.500000e-01) ins") == 2
