@@ -6,6 +6,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::magicpig;
@@ -156,4 +157,82 @@ Value mlir::magicpig::buildRowDot(ImplicitLocOpBuilder &b, Value lhs,
         return SmallVector<Value>{vector::FMAOp::create(ib, x, y, acc[0])};
       })[0];
   return vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum);
+}
+
+void mlir::magicpig::prefetchRow(ImplicitLocOpBuilder &b, Value memref,
+                                 ValueRange row, Value length,
+                                 int64_t locality) {
+  constexpr int64_t kCacheLineBytes = 64;
+  auto type = cast<MemRefType>(memref.getType());
+  int64_t elementBytes =
+      std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+  int64_t lineElements = std::max<int64_t>(1, kCacheLineBytes / elementBytes);
+  auto prefetchAt = [&](ImplicitLocOpBuilder &ib, Value offset) {
+    SmallVector<Value> indices(row);
+    indices.push_back(offset);
+    memref::PrefetchOp::create(ib, memref, indices, ib.getBoolAttr(false),
+                               ib.getI32IntegerAttr(locality),
+                               ib.getBoolAttr(true));
+  };
+  if (std::optional<int64_t> n = getConstantIntValue(length)) {
+    for (int64_t offset = 0; offset < *n; offset += lineElements)
+      prefetchAt(b, constantIndex(b, offset));
+    return;
+  }
+  buildFor(b, constantIndex(b, 0), length, constantIndex(b, lineElements), {},
+           [&](ImplicitLocOpBuilder &ib, Value offset, ValueRange) {
+             prefetchAt(ib, offset);
+             return SmallVector<Value>{};
+           });
+}
+
+/// Shuffle mask taking, from every region of `region` lanes of the
+/// `operands` (1 or 2) inputs of `width` lanes, its first half (or second
+/// half): regions keep their order, first operand first.
+static SmallVector<int64_t> halfRegionMask(int64_t width, int64_t region,
+                                           int64_t operands, bool second) {
+  SmallVector<int64_t> mask;
+  for (int64_t operand = 0; operand < operands; ++operand)
+    for (int64_t start = 0; start < width; start += region)
+      for (int64_t lane = 0; lane < region / 2; ++lane)
+        mask.push_back(operand * width + start + lane +
+                       (second ? region / 2 : 0));
+  return mask;
+}
+
+Value mlir::magicpig::buildTransposedSums(ImplicitLocOpBuilder &b,
+                                          ArrayRef<Value> vectors) {
+  int64_t count = vectors.size();
+  int64_t width = cast<VectorType>(vectors.front().getType()).getNumElements();
+  assert(llvm::isPowerOf2_64(count) && llvm::isPowerOf2_64(width) &&
+         count <= width && "transposed sums need powers of two, M <= width");
+  // Pairwise: each output holds both inputs' sources with half the lanes
+  // per source. After log2(M) levels one vector holds all M sources.
+  SmallVector<Value> level(vectors);
+  int64_t region = width;
+  while (level.size() > 1) {
+    SmallVector<int64_t> first = halfRegionMask(width, region, 2, false);
+    SmallVector<int64_t> second = halfRegionMask(width, region, 2, true);
+    SmallVector<Value> next;
+    for (size_t i = 0; i < level.size(); i += 2) {
+      Value lo = vector::ShuffleOp::create(b, level[i], level[i + 1], first);
+      Value hi = vector::ShuffleOp::create(b, level[i], level[i + 1], second);
+      next.push_back(arith::AddFOp::create(b, lo, hi));
+    }
+    level = std::move(next);
+    region /= 2;
+  }
+  // Fold every source's remaining lanes onto one lane, halving the vector.
+  Value sums = level.front();
+  int64_t lanes = width;
+  while (region > 1) {
+    Value lo = vector::ShuffleOp::create(
+        b, sums, sums, halfRegionMask(lanes, region, 1, false));
+    Value hi = vector::ShuffleOp::create(
+        b, sums, sums, halfRegionMask(lanes, region, 1, true));
+    sums = arith::AddFOp::create(b, lo, hi);
+    lanes /= 2;
+    region /= 2;
+  }
+  return sums;
 }

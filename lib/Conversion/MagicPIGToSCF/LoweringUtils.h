@@ -94,6 +94,22 @@ void writeChunkF32(ImplicitLocOpBuilder &b, Value value, Value memref,
 Value buildRowDot(ImplicitLocOpBuilder &b, Value lhs, ValueRange lhsRow,
                   Value rhs, ValueRange rhsRow, Value length, int64_t width);
 
+/// Horizontal sums of several f32 vectors at once: returns a
+/// vector<M x f32> whose lane i is the sum of the lanes of vectors[i]. M
+/// and the width must be powers of two with M <= width. A tree of shuffles
+/// that take the first and second half of every source's lanes, and adds,
+/// costs about 3 ops per source instead of the ~9 of a separate
+/// vector.reduction for each (the dot products of one key with a group's
+/// query heads, or of several keys, are reduced together this way).
+Value buildTransposedSums(ImplicitLocOpBuilder &b, ArrayRef<Value> vectors);
+
+/// Prefetches the cache lines (64 bytes) holding the first `length`
+/// elements of row `row` of `memref`, so that a later pass over the row does
+/// not stall on memory. `locality` is memref.prefetch's hint: 3 keeps the
+/// lines in L1, 2 in L2 (prefetcht1), 0 streams them.
+void prefetchRow(ImplicitLocOpBuilder &b, Value memref, ValueRange row,
+                 Value length, int64_t locality);
+
 /// vector<width x f32> filled with `value` (an f32 constant or scalar).
 Value splatF32(ImplicitLocOpBuilder &b, int64_t width, Value value);
 
