@@ -7,6 +7,7 @@
 
 #include "magicpig/Conversion/Passes.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -31,16 +32,32 @@ struct ConvertMagicPIGToSCFPass
     if (vectorWidth < 1) {
       getOperation()->emitError()
           << "convert-magicpig-to-scf: 'vector-width' must be >= 1, got "
-          << vectorWidth;
+          << static_cast<int64_t>(vectorWidth);
       return signalPassFailure();
     }
     if (keysPerTask < 1 || keyBlock < 1) {
       getOperation()->emitError()
           << "convert-magicpig-to-scf: 'keys-per-task' and 'key-block' must "
              "be >= 1, got "
-          << keysPerTask << " and " << keyBlock;
+          << static_cast<int64_t>(keysPerTask) << " and "
+          << static_cast<int64_t>(keyBlock);
       return signalPassFailure();
     }
+    // The lowerings read and write buffers; say so instead of the generic
+    // "failed to legalize" for an op that was not bufferized.
+    WalkResult unbufferized = getOperation()->walk([](Operation *op) {
+      auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+      if (!dps || !isa<MagicPIGDialect>(op->getDialect()) ||
+          dps.hasPureBufferSemantics())
+        return WalkResult::advance();
+      op->emitOpError()
+          << "must be bufferized before convert-magicpig-to-scf (run "
+             "one-shot-bufferize, or the whole --magicpig-cpu-pipeline)";
+      return WalkResult::interrupt();
+    });
+    if (unbufferized.wasInterrupted())
+      return signalPassFailure();
+
     LoweringOptions options;
     options.vectorWidth = vectorWidth;
     options.keysPerTask = keysPerTask;
