@@ -24,7 +24,8 @@ echo "[test] lit suite"
 lit_status=${PIPESTATUS[0]}
 
 echo "[test] Python tests (fast; the slow ones: pytest -m slow)"
-(cd "$ROOT/python" && MAGICPIG_BUILD_DIR="$BUILD" "$VENV/bin/python" -m pytest -q -rfE) 2>&1 | tee "$PY_LOG"
+# PYTHONPATH: test this checkout even when the venv's editable install is another one.
+(cd "$ROOT/python" && PYTHONPATH="$ROOT/python" MAGICPIG_BUILD_DIR="$BUILD" "$VENV/bin/python" -m pytest -q -rfE) 2>&1 | tee "$PY_LOG"
 py_status=${PIPESTATUS[0]}
 
 # lit's summary lines look like "  Passed     : 12 (85.71%)"; absent lines are 0.
