@@ -1,0 +1,157 @@
+"""The compiled MagicPIG path on the captured caches, against the reference.
+
+One attention layer with SmolLM2's shapes (Hq = 9, Hkv = 3, d = 64, dynamic
+cache length) is exported by torch-mlir as two functions, written as Llama
+code writes attention (repeat_kv, `q @ k^T * scale`, softmax, `@ v`):
+
+    prefill(q [1, Hq, 2, d], k [1, Hkv, N, d], v [1, Hkv, N, d])
+    decode(q [1, Hq, 1, d], k [1, Hkv, M, d], v [1, Hkv, M, d])
+
+`magicpig-compile` raises both attentions, sparsifies them (the prefill one
+builds the index of its keys and returns the four index buffers,
+docs/ABI.md) and compiles a shared library. The check feeds it the
+captured keys and values of real layers: prefill on the first Np keys
+(its query is irrelevant, only the index is used), then decode of each
+captured query with the cache up to its position; the outputs and their
+relative errors against exact attention are compared with
+`methods.magicpig` (the numpy reference) on the same inputs.
+"""
+
+import math
+import os
+import subprocess
+import time
+
+import numpy as np
+
+from magicpig.cli import progress
+from magicpig.compiled import CompiledFunction, _load_runner_utils
+from magicpig.errors import MagicPigError
+from magicpig.eval import methods
+
+PREFILL_QUERIES = 2  # a query-length dim other than 1 marks the prefill attention
+
+
+def export_layer_mlir(hq, hkv, d, max_tokens):
+    """MLIR text of the one-layer prefill/decode module."""
+    import torch
+    from torch.export import Dim
+    from torch_mlir import fx, ir
+    from torch_mlir.extras.fx_decomp_util import get_decomposition_table
+
+    from magicpig.llama import repeat_kv
+
+    group = hq // hkv
+
+    class Attention(torch.nn.Module):
+        def forward(self, q, k, v):
+            k, v = repeat_kv(k, group), repeat_kv(v, group)
+            scores = torch.matmul(q, k.transpose(2, 3)) * (1.0 / math.sqrt(d))
+            probs = torch.softmax(scores.float(), dim=-1)
+            return torch.matmul(probs, v)
+
+    # The matmul decomposition hides attention behind runtime-guarded
+    # broadcasts (docs/model-export.md); keep torch-mlir's own lowering.
+    table = {op: fn for op, fn in get_decomposition_table().items()
+             if "matmul" not in str(op)}
+    texts = []
+    for name, q_len in (("prefill", PREFILL_QUERIES), ("decode", 1)):
+        tokens = Dim(f"{name}_tokens", min=2, max=max_tokens)
+        args = (torch.zeros(1, hq, q_len, d), torch.zeros(1, hkv, 16, d),
+                torch.zeros(1, hkv, 16, d))
+        module = fx.export_and_import(Attention(), *args, output_type="linalg-on-tensors",
+                                      func_name=name,
+                                      dynamic_shapes=(None, {2: tokens}, {2: tokens}),
+                                      decomposition_table=table)
+        texts.append(str(module))
+    context = ir.Context()
+    merged = ir.Module.parse(texts[0], context)
+    source = ir.Module.parse(texts[1], context)
+    for op in list(source.body.operations):
+        merged.body.append(op)
+    text = str(merged)
+    del merged, source
+    return text
+
+
+def compile_layer(mlir_path, library, compiler, options):
+    o = options
+    cmd = [compiler, mlir_path, "-o", library, "--quiet", "--attention=magicpig",
+           f"--lsh-bits={o.lsh_bits}", f"--lsh-tables={o.lsh_tables}",
+           f"--min-collisions={o.min_collisions}", f"--sink-tokens={o.sink_tokens}",
+           f"--window-tokens={o.window_tokens}", f"--seed={o.seed}",
+           "--dense-layers=-1"]
+    start = time.perf_counter()
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise MagicPigError(f"{' '.join(cmd)} failed:\n{result.stderr[-2000:]}")
+    return " ".join(cmd), time.perf_counter() - start
+
+
+class CompiledLayer:
+    def __init__(self, library):
+        import ctypes
+
+        _load_runner_utils()
+        self.library = ctypes.CDLL(os.path.abspath(library))
+        # prefill: out, then offsets, indices (i32), norms, mean (f32)
+        self.prefill = CompiledFunction(self.library, "prefill",
+                                        [(4, np.float32), (4, np.int32), (4, np.int32),
+                                         (3, np.float32), (3, np.float32)])
+        self.decode = CompiledFunction(self.library, "decode", [(4, np.float32)])
+
+    def build_index(self, k, v):
+        """k, v `[Hkv, Np, d]` -> the four index buffers."""
+        hq_dummy = np.zeros((1, self.hq, PREFILL_QUERIES, k.shape[-1]), np.float32)
+        return self.prefill(hq_dummy, k[None].astype(np.float32),
+                            v[None].astype(np.float32))[1:]
+
+    def attend(self, q, k, v, index):
+        out = self.decode(q[None, :, None, :].astype(np.float32),
+                          k[None].astype(np.float32), v[None].astype(np.float32), *index)[0]
+        return out[0, :, 0, :]
+
+
+def run(capture, layers, options, workdir, compiler):
+    """Per (layer, query, head): reference vs compiled output and error."""
+    from magicpig import reference
+    from magicpig.projection import simhash_projection
+
+    hq, d = capture.queries.shape[1], capture.queries.shape[3]
+    hkv = capture.keys.shape[1]
+    os.makedirs(workdir, exist_ok=True)
+    mlir = os.path.join(workdir, f"layer_h{hq}_kv{hkv}_d{d}.mlir")
+    if not os.path.isfile(mlir):
+        progress(f"exporting the one-layer graph to {mlir}")
+        text = export_layer_mlir(hq, hkv, d, 16384)
+        with open(mlir, "w") as f:
+            f.write(text)
+    library = os.path.join(workdir, f"layer_K{options.lsh_bits}_L{options.lsh_tables}"
+                                    f"_T{options.min_collisions}_S{options.sink_tokens}"
+                                    f"_W{options.window_tokens}_seed{options.seed}.so")
+    progress(f"compiling {os.path.basename(library)}")
+    command, seconds = compile_layer(mlir, library, compiler, options)
+    layer_graph = CompiledLayer(library)
+    layer_graph.hq = hq
+    projection = simhash_projection(d, options.lsh_bits, options.lsh_tables, options.seed)
+    np_len = capture.prefill_length
+    rows = []
+    for layer in layers:
+        keys = capture.keys[layer, :, :np_len]
+        compiled_index = layer_graph.build_index(keys, capture.values[layer, :, :np_len])
+        ref_index = reference.build_index(keys[None], projection, options)
+        for i in range(capture.queries.shape[2]):
+            q, k, v = capture.decode_view(layer, i)
+            truth = methods.exact(q, k, v)[0]
+            ref_out, ref_touched = methods.magicpig(q, k, v, ref_index, projection, options)
+            comp_out = layer_graph.attend(q, k, v, compiled_index)
+            ref_err = methods.relative_error(ref_out, truth)
+            comp_err = methods.relative_error(comp_out.astype(np.float64), truth)
+            diff = methods.relative_error(comp_out.astype(np.float64), ref_out)
+            for h in range(hq):
+                rows.append({"layer": layer, "query": i, "head": h,
+                             "ref_err": float(ref_err[h]), "compiled_err": float(comp_err[h]),
+                             "compiled_vs_ref": float(diff[h]),
+                             "touched": int(ref_touched[h])})
+    return {"command": command, "compile_seconds": seconds, "rows": rows,
+            "length": capture.length, "options": [options.lsh_bits, options.lsh_tables]}
