@@ -110,6 +110,24 @@ void replaceWithAttention(RewriterBase &rewriter, const AttentionMatch &match);
 FailureOr<SmallVector<double>> evaluateConstantTensor(Value tensor,
                                                       int64_t maxElements);
 
+/// A tensor evaluated at one binding of its dynamic size.
+struct EvaluatedTensor {
+  SmallVector<int64_t> shape;
+  SmallVector<double> values; // row-major
+};
+
+/// As evaluateConstantTensor, for a tensor of dynamic shape whose every
+/// dynamic dimension (of it and of what it is computed from) is the SSA
+/// value `sizeValue`, evaluated with `sizeValue = size`.
+FailureOr<EvaluatedTensor> evaluateTensorAtSize(Value tensor, Value sizeValue,
+                                                int64_t size,
+                                                int64_t maxElements);
+
+/// The SSA value of the first dynamic size of `tensor`, found through the
+/// op that creates it (tensor.empty, expand_shape, the init of a
+/// destination-style op); null when there is none.
+Value dynamicSizeOf(Value tensor);
+
 /// Classifiers of the two families.
 Step classifyLinalgStep(Value value);
 Step classifyTosaStep(Value value);

@@ -485,54 +485,112 @@ LogicalResult ChainMatcher::matchValue(const Step &pv, int64_t batchRank,
   return matchRepeatedHeads(v, "value", value, groups);
 }
 
-/// An additive mask is accepted when it is a constant that equals the causal
-/// mask of the op (query s of the last S positions sees keys j <= N - S + s;
-/// masked entries -inf or the lowest finite value) or is all zero.
-LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
-                                      bool &causal) {
-  ShapedType scoresType = shapeOf(scores);
-  if (!scoresType.hasStaticShape() || scoresType.getRank() != 4)
-    return fail("a mask is added to scores of dynamic shape; only a constant "
-                "causal mask of static shape is recognized");
-  FailureOr<SmallVector<double>> values =
-      evaluateConstantTensor(mask.other, /*maxElements=*/1 << 22);
-  if (failed(values))
-    return fail("an additive mask that is not a constant is applied to the "
-                "scores; only a causal mask is recognized");
-  ShapedType maskType = shapeOf(mask.other);
-  if (mask.otherMap.getNumDims() != 4 ||
-      mask.otherMap.getNumResults() != maskType.getRank())
-    return fail("the mask is not indexed by the score positions");
+/// Compares mask values (row-major, of shape `maskShape`) read through
+/// `map` with the causal mask of scores of shape `scoreShape`.
+static LogicalResult compareWithCausal(ArrayRef<double> values,
+                                       ArrayRef<int64_t> maskShape,
+                                       AffineMap map, Type elementType,
+                                       ArrayRef<int64_t> shape, bool &isCausal,
+                                       bool &isZero) {
   double lowest = -INFINITY;
-  if (auto ft = dyn_cast<FloatType>(maskType.getElementType()))
+  if (auto ft = dyn_cast<FloatType>(elementType))
     lowest = llvm::APFloat::getLargest(ft.getFloatSemantics(), true)
                  .convertToDouble();
-  ArrayRef<int64_t> shape = scoresType.getShape();
   int64_t s = shape[2], n = shape[3];
-  bool isCausal = true, isZero = true;
   SmallVector<int64_t> index(4, 0);
   for (index[0] = 0; index[0] < shape[0]; ++index[0])
     for (index[1] = 0; index[1] < shape[1]; ++index[1])
       for (index[2] = 0; index[2] < s; ++index[2])
         for (index[3] = 0; index[3] < n; ++index[3]) {
-          SmallVector<int64_t> at = mask.otherMap.compose(index);
+          SmallVector<int64_t> at = map.compose(index);
           int64_t linear = 0;
-          for (auto [i, size] : llvm::enumerate(maskType.getShape())) {
+          for (auto [i, size] : llvm::enumerate(maskShape)) {
             if (at[i] < 0 || at[i] >= size)
-              return fail("the mask is not indexed by the score positions");
+              return failure();
             linear = linear * size + at[i];
           }
-          double m = (*values)[linear];
+          double m = values[linear];
           bool visible = index[3] <= n - s + index[2];
           bool masked = m == -INFINITY || m <= lowest;
           isZero &= m == 0.0;
           isCausal &= visible ? m == 0.0 : masked;
         }
+  return success();
+}
+
+/// Prompt lengths a mask of dynamic shape is evaluated at. The mask is
+/// computed from positions and constants alone (anything else is not
+/// evaluated), so these sizes, small ones and one past the 8-bit range,
+/// catch thresholds and offsets that differ from the causal mask.
+static constexpr int64_t kDynamicMaskSizes[] = {1, 2, 3, 5, 8, 13, 64, 257};
+
+/// An additive mask is accepted when it is a constant that equals the causal
+/// mask of the op (query s of the last S positions sees keys j <= N - S + s;
+/// masked entries -inf or the lowest finite value) or is all zero. With
+/// dynamic query and key lengths, both must be the one size value the mask
+/// is built from (so they are equal at run time: a prefill from an empty
+/// cache), and the mask must be causal at every size of kDynamicMaskSizes.
+LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
+                                      bool &causal) {
+  ShapedType scoresType = shapeOf(scores);
+  ShapedType maskType = shapeOf(mask.other);
+  if (scoresType.getRank() != 4 || mask.otherMap.getNumDims() != 4 ||
+      mask.otherMap.getNumResults() != maskType.getRank())
+    return fail("the mask is not indexed by the score positions");
+  Type elementType = maskType.getElementType();
+  bool isCausal = true, isZero = true;
+  if (scoresType.hasStaticShape()) {
+    FailureOr<SmallVector<double>> values =
+        evaluateConstantTensor(mask.other, /*maxElements=*/1 << 22);
+    if (failed(values))
+      return fail("an additive mask that is not a constant is applied to the "
+                  "scores; only a causal mask is recognized");
+    if (failed(compareWithCausal(*values, maskType.getShape(), mask.otherMap,
+                                 elementType, scoresType.getShape(), isCausal,
+                                 isZero)))
+      return fail("the mask is not indexed by the score positions");
+  } else {
+    if (scoresType.isDynamicDim(0) || scoresType.isDynamicDim(1))
+      return fail("a mask is added to scores of dynamic batch or head count");
+    Value size = dynamicSizeOf(mask.other);
+    if (!size)
+      return fail("an additive mask of dynamic shape is not computed from "
+                  "positions and constants of one sequence length; only a "
+                  "causal mask is recognized");
+    for (int64_t n : kDynamicMaskSizes) {
+      FailureOr<EvaluatedTensor> mv =
+          evaluateTensorAtSize(mask.other, size, n, /*maxElements=*/1 << 22);
+      if (failed(mv))
+        return fail("an additive mask of dynamic shape is not computed from "
+                    "positions and constants of one sequence length; only a "
+                    "causal mask is recognized");
+      // Each dynamic score dim must index a mask dim of that length.
+      SmallVector<int64_t> shape(scoresType.getShape());
+      for (int64_t d : {2, 3}) {
+        if (!scoresType.isDynamicDim(d))
+          continue;
+        bool bound = false;
+        for (auto [r, expr] : llvm::enumerate(mask.otherMap.getResults()))
+          if (auto dim = dyn_cast<AffineDimExpr>(expr))
+            bound |= dim.getPosition() == d && mv->shape[r] == n;
+        if (!bound)
+          return fail("the query or key length of the masked scores is not "
+                      "the length the mask is built for");
+        shape[d] = n;
+      }
+      if (failed(compareWithCausal(mv->values, mv->shape, mask.otherMap,
+                                   elementType, shape, isCausal, isZero)))
+        return fail("the mask is not indexed by the score positions");
+      if (shape[2] > shape[3] && !isZero)
+        return fail("a causal mask over more queries than keys");
+    }
+  }
   if (!isCausal && !isZero)
     return fail("the additive mask is not the causal mask (query s of the "
                 "last S positions sees keys j <= N - S + s)");
   // With more queries than keys the first rows would be fully masked.
-  if (!isZero && s > n)
+  ArrayRef<int64_t> shape = scoresType.getShape();
+  if (!isZero && scoresType.hasStaticShape() && shape[2] > shape[3])
     return fail("a causal mask over more queries than keys");
   causal = !isZero;
   return success();

@@ -6,6 +6,10 @@
 // select), so this file interprets such constant-only computations on small
 // static shapes. Anything that reads a function argument or memory fails.
 //
+// A mask of dynamic shape is evaluated at a chosen size: every dynamic
+// dimension must be the same SSA size value (the prompt length of a prefill
+// export, `tensor.dim %tokens, 1`), bound to that size for the evaluation.
+//
 //===----------------------------------------------------------------------===//
 
 #include "AttentionMatchers.h"
@@ -109,18 +113,77 @@ std::optional<double> evaluateScalar(Operation *op, ArrayRef<double> in) {
 
 class Evaluator {
 public:
-  explicit Evaluator(int64_t maxElements) : maxElements(maxElements) {}
+  explicit Evaluator(int64_t maxElements, Value sizeValue = {},
+                     int64_t size = 0)
+      : maxElements(maxElements), sizeValue(sizeValue), size(size) {}
+
+  /// The shape of `v` with its dynamic sizes resolved through the ops that
+  /// create it; a dynamic size that is not `sizeValue` fails.
+  std::optional<SmallVector<int64_t>> shapeOf(Value v, int depth = 0) {
+    auto type = dyn_cast<RankedTensorType>(v.getType());
+    if (!type || depth > 64)
+      return std::nullopt;
+    if (type.hasStaticShape())
+      return SmallVector<int64_t>(type.getShape());
+    auto bound = [&](ArrayRef<OpFoldResult> mixed)
+        -> std::optional<SmallVector<int64_t>> {
+      SmallVector<int64_t> shape;
+      for (OpFoldResult ofr : mixed) {
+        if (auto attr = dyn_cast<Attribute>(ofr)) {
+          shape.push_back(cast<IntegerAttr>(attr).getInt());
+          continue;
+        }
+        if (!sizeValue || cast<Value>(ofr) != sizeValue)
+          return std::nullopt;
+        shape.push_back(size);
+      }
+      return shape;
+    };
+    Operation *op = v.getDefiningOp();
+    if (!op)
+      return std::nullopt;
+    if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+      return bound(empty.getMixedSizes());
+    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+      return bound(expand.getMixedOutputShape());
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
+      std::optional<SmallVector<int64_t>> src =
+          shapeOf(collapse.getSrc(), depth + 1);
+      if (!src)
+        return std::nullopt;
+      SmallVector<int64_t> shape;
+      for (const ReassociationIndices &group :
+           collapse.getReassociationIndices()) {
+        int64_t n = 1;
+        for (int64_t i : group)
+          n *= (*src)[i];
+        shape.push_back(n);
+      }
+      return shape;
+    }
+    if (auto dps = dyn_cast<DestinationStyleOpInterface>(op)) {
+      auto result = cast<OpResult>(v);
+      return shapeOf(dps.getDpsInits()[result.getResultNumber()], depth + 1);
+    }
+    return std::nullopt;
+  }
 
   /// Row-major values of `v`, or null on failure.
   const SmallVector<double> *evaluate(Value v, int depth = 0) {
     auto it = cache.find(v);
     if (it != cache.end())
       return it->second.get();
-    auto type = dyn_cast<RankedTensorType>(v.getType());
-    if (depth > 32 || !type || !type.hasStaticShape() ||
-        type.getNumElements() > maxElements)
+    if (depth > 32)
       return nullptr;
-    std::optional<SmallVector<double>> values = compute(v, type, depth);
+    std::optional<SmallVector<int64_t>> shape = shapeOf(v);
+    if (!shape)
+      return nullptr;
+    int64_t count = 1;
+    for (int64_t n : *shape)
+      count *= n;
+    if (count > maxElements)
+      return nullptr;
+    std::optional<SmallVector<double>> values = compute(v, *shape, depth);
     if (!values)
       return nullptr;
     // Boxed so that pointers stay valid while the cache grows.
@@ -130,9 +193,11 @@ public:
   }
 
 private:
-  std::optional<SmallVector<double>> compute(Value v, RankedTensorType type,
+  std::optional<SmallVector<double>> compute(Value v, ArrayRef<int64_t> shape,
                                              int depth) {
-    int64_t count = type.getNumElements();
+    int64_t count = 1;
+    for (int64_t n : shape)
+      count *= n;
     DenseElementsAttr dense;
     if (matchPattern(v, m_Constant(&dense))) {
       SmallVector<double> values;
@@ -158,13 +223,14 @@ private:
       return SmallVector<double>(count, valueOf(attr));
     }
     if (auto generic = dyn_cast<linalg::GenericOp>(op))
-      return evaluateGeneric(generic, type, depth);
+      return evaluateGeneric(generic, shape, depth);
     return std::nullopt;
   }
 
   /// All-parallel generics with an identity output map, one output.
   std::optional<SmallVector<double>>
-  evaluateGeneric(linalg::GenericOp generic, RankedTensorType type, int depth) {
+  evaluateGeneric(linalg::GenericOp generic, ArrayRef<int64_t> shape,
+                  int depth) {
     if (generic.getNumResults() != 1 ||
         llvm::any_of(generic.getIteratorTypesArray(),
                      [](utils::IteratorType t) {
@@ -177,18 +243,22 @@ private:
     // Operand values (scalars stay scalars), read lazily: an unused init
     // (tensor.empty) has no values.
     SmallVector<const SmallVector<double> *> tensors;
+    SmallVector<SmallVector<int64_t>> shapes;
     SmallVector<std::optional<double>> scalars;
     for (OpOperand &operand : generic->getOpOperands()) {
       Value x = operand.get();
       tensors.push_back(nullptr);
+      shapes.emplace_back();
       scalars.push_back(std::nullopt);
       bool used = !body->getArgument(operand.getOperandNumber()).use_empty();
       if (!used)
         continue;
       if (isa<ShapedType>(x.getType())) {
         tensors.back() = evaluate(x, depth + 1);
-        if (!tensors.back())
+        std::optional<SmallVector<int64_t>> xShape = shapeOf(x);
+        if (!tensors.back() || !xShape)
           return std::nullopt;
+        shapes.back() = *xShape;
       } else {
         Attribute attr;
         if (!matchPattern(x, m_Constant(&attr)))
@@ -196,11 +266,13 @@ private:
         scalars.back() = valueOf(attr);
       }
     }
-    ArrayRef<int64_t> shape = type.getShape();
+    int64_t count = 1;
+    for (int64_t n : shape)
+      count *= n;
     SmallVector<double> result;
-    result.reserve(type.getNumElements());
+    result.reserve(count);
     SmallVector<int64_t> index(shape.size(), 0);
-    for (int64_t linear = 0; linear < type.getNumElements(); ++linear) {
+    for (int64_t linear = 0; linear < count; ++linear) {
       for (int64_t d = shape.size() - 1, rest = linear; d >= 0; --d) {
         index[d] = rest % shape[d];
         rest /= shape[d];
@@ -211,12 +283,14 @@ private:
         if (scalars[n]) {
           env[body->getArgument(n)] = *scalars[n];
         } else if (tensors[n]) {
-          auto t = cast<ShapedType>(operand.get().getType());
           SmallVector<int64_t> at =
               generic.getMatchingIndexingMap(&operand).compose(index);
           int64_t offset = 0;
-          for (auto [i, size] : llvm::enumerate(t.getShape()))
+          for (auto [i, size] : llvm::enumerate(shapes[n])) {
+            if (at[i] < 0 || at[i] >= size)
+              return std::nullopt; // reads outside the operand
             offset = offset * size + at[i];
+          }
           env[body->getArgument(n)] = (*tensors[n])[offset];
         }
       }
@@ -266,6 +340,8 @@ private:
   }
 
   int64_t maxElements;
+  Value sizeValue; // the one dynamic size, bound to `size`
+  int64_t size;
   llvm::DenseMap<Value, std::unique_ptr<SmallVector<double>>> cache;
 };
 
@@ -278,4 +354,39 @@ mlir::magicpig::evaluateConstantTensor(Value tensor, int64_t maxElements) {
   if (!values)
     return failure();
   return *values;
+}
+
+FailureOr<EvaluatedTensor>
+mlir::magicpig::evaluateTensorAtSize(Value tensor, Value sizeValue,
+                                     int64_t size, int64_t maxElements) {
+  Evaluator evaluator(maxElements, sizeValue, size);
+  const SmallVector<double> *values = evaluator.evaluate(tensor);
+  std::optional<SmallVector<int64_t>> shape = evaluator.shapeOf(tensor);
+  if (!values || !shape)
+    return failure();
+  return EvaluatedTensor{*shape, *values};
+}
+
+Value mlir::magicpig::dynamicSizeOf(Value tensor) {
+  auto type = dyn_cast<RankedTensorType>(tensor.getType());
+  if (!type || type.hasStaticShape())
+    return {};
+  Operation *op = tensor.getDefiningOp();
+  for (int depth = 0; op && depth < 64; ++depth) {
+    if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+      return empty.getDynamicSizes().empty() ? Value()
+                                             : empty.getDynamicSizes()[0];
+    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+      return expand.getOutputShape().empty() ? Value()
+                                             : expand.getOutputShape()[0];
+    if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
+      op = collapse.getSrc().getDefiningOp();
+      continue;
+    }
+    auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+    if (!dps || dps.getNumDpsInits() != 1)
+      return {};
+    op = dps.getDpsInits()[0].getDefiningOp();
+  }
+  return {};
 }
