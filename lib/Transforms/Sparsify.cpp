@@ -129,8 +129,9 @@ SmallVector<Value> buildIndex(OpBuilder &b, AttentionOp op,
 }
 
 /// Replaces one decode attention with the sampled graph, reading the index
-/// from `state` = (offsets, indices, norms, mean).
-void sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
+/// from `state` = (offsets, indices, norms, mean). Returns the retrieve
+/// count `[B, Hq]` i32.
+Value sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
                     const SparsifyParams &p) {
   Location loc = op.getLoc();
   Value offsets = state[0], indices = state[1], norms = state[2],
@@ -197,6 +198,7 @@ void sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
   op.getResult(0).replaceAllUsesWith(result);
   op.erase();
+  return retrieved.getResult(1);
 }
 
 struct MagicPIGSparsifyPass
@@ -311,7 +313,7 @@ struct MagicPIGSparsifyPass
                   ArrayRef<std::pair<int64_t, AttentionOp>> ops,
                   const SparsifyParams &p) {
     OpBuilder b(func.getContext());
-    SmallVector<Value> prefillState;
+    SmallVector<Value> prefillState, counts;
     for (auto [layer, op] : ops) {
       auto keyType = cast<ShapedType>(op.getKey().getType());
       if (keyType.isDynamicDim(3))
@@ -329,26 +331,37 @@ struct MagicPIGSparsifyPass
           state.push_back(func.getArgument(index));
         }
         b.setInsertionPoint(op);
-        sparsifyDecode(b, op, state, p);
+        counts.push_back(sparsifyDecode(b, op, state, p));
       } else {
         b.setInsertionPointAfter(op);
         llvm::append_range(prefillState, buildIndex(b, op, p));
       }
     }
-    if (prefillState.empty())
+    // Prefill: the index leaves through extra results of every return;
+    // decode, with return-counts, its retrieve counts.
+    if (failed(appendResults(func, prefillState, "prefill attention")))
+      return failure();
+    if (returnCounts &&
+        failed(appendResults(func, counts, "sampled decode attention")))
+      return failure();
+    return success();
+  }
+
+  LogicalResult appendResults(func::FuncOp func, ArrayRef<Value> values,
+                              StringRef what) {
+    if (values.empty())
       return success();
-    // Prefill: the index leaves through extra results of every return.
     unsigned first = func.getNumResults();
-    for (auto [i, v] : llvm::enumerate(prefillState))
+    for (auto [i, v] : llvm::enumerate(values))
       if (failed(func.insertResult(first + i, v.getType(), {})))
         return failure();
     for (auto ret : llvm::make_early_inc_range(func.getOps<func::ReturnOp>())) {
-      if (!llvm::all_of(prefillState, [&](Value v) {
+      if (!llvm::all_of(values, [&](Value v) {
             return v.getParentBlock() == ret->getBlock();
           }))
-        return ret.emitError("magicpig-sparsify: prefill attention must be "
-                             "in the block that returns");
-      ret.getOperandsMutable().append(prefillState);
+        return ret.emitError("magicpig-sparsify: ")
+               << what << " must be in the block that returns";
+      ret.getOperandsMutable().append(values);
     }
     return success();
   }

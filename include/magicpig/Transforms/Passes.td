@@ -74,6 +74,11 @@ def MagicPIGSparsify : Pass<"magicpig-sparsify", "::mlir::ModuleOp"> {
     `[B, Hkv, d]` f32, where `Np` is the prefill length. The K/V cache itself
     is unchanged (raw keys), so the exported model's own cache update stays
     valid.
+
+    With `return-counts`, a decode function also returns, after everything
+    else, the retrieve count of each sparse layer in layer order
+    (`[B, Hq]` i32: the keys of the hashed middle each query head sampled),
+    so that a caller can measure the fraction of keys touched.
   }];
   let dependentDialects = [
     "::mlir::magicpig::MagicPIGDialect",
@@ -100,6 +105,9 @@ def MagicPIGSparsify : Pass<"magicpig-sparsify", "::mlir::ModuleOp"> {
     Option<"maxCandidates", "max-candidates", "int64_t", /*default=*/"0",
            "Capacity of the retrieved set per head; 0 means the prefill "
            "length (never truncates)">,
+    Option<"returnCounts", "return-counts", "bool", /*default=*/"false",
+           "Decode functions also return each sparse layer's retrieve count "
+           "[B, Hq] i32, after their other results">,
   ];
 }
 
