@@ -9,6 +9,7 @@ Both expose `prefill(ids) -> logits`, `decode(token) -> logits` (1-D torch
 tensors) and `keys_touched` (a `sparse_decode.KeysTouched`).
 """
 
+import numpy as np
 import torch
 
 from magicpig.errors import MagicPigError
@@ -48,45 +49,62 @@ class ReferenceBackend:
             self.cache.values(), attention=self.sampled)
         self.cache.append(k_new, v_new)
         if self.sampled is None:  # dense: every layer and head reads all keys
-            touched = c.num_layers * c.num_heads * (n + 1)
-            self._dense_stats.touched += touched
-            self._dense_stats.available += touched
+            for _ in range(c.num_layers):
+                self._dense_stats.add_dense(c.num_heads, n + 1)
         return logits[0]
 
 
 class CompiledBackend:
-    def __init__(self, model, library, attention):
+    """A magicpig-compile graph, dense or MagicPIG: prefill returns the KV
+    cache and each sparse layer's index, which every decode step takes back
+    (docs/ABI.md); the graph's retrieve counts give the keys touched."""
+
+    def __init__(self, model, library, attention=None):
         from magicpig.compiled import CompiledModel
 
-        if attention != "dense":
-            # The exported prefill masks with a dynamic-shape causal mask,
-            # which --magicpig-raise-attention declines, so a compiled prefill
-            # cannot build the MagicPIG index yet (docs/model-export.md).
-            raise MagicPigError("--backend compiled supports only --attention dense "
-                                "for now (the compiled prefill cannot build the "
-                                "MagicPIG index yet); use --backend reference")
-        if not library:
-            raise MagicPigError("--backend compiled needs --library MODEL.so "
-                                "(see docs/model-export.md)")
         self.config = model.config
-        self.compiled = CompiledModel(library, model.config,
-                                      [p.detach().numpy() for p in model.parameters()])
-        self.keys_touched = KeysTouched()
+        named = list(model.named_parameters())
+        self.compiled = CompiledModel(library, [p.detach().numpy() for _, p in named],
+                                      [name for name, _ in named])
+        if attention and self.compiled.attention != attention:
+            raise MagicPigError(f"{library} was compiled with --attention="
+                                f"{self.compiled.attention}, not {attention}")
+        self.attention = self.compiled.attention
+        sparse = self.compiled.sparse_layers
+        if sparse and not self.compiled.returns_counts:
+            self.keys_touched = None  # not measurable: no counts returned
+        else:
+            self.keys_touched = KeysTouched()
         self.k = self.v = None
+        self.index = []
+        self.prefill_length = 0
 
     def prefill(self, ids):
-        logits, self.k, self.v, _ = self.compiled.prefill([ids])
+        logits, self.k, self.v, self.index = self.compiled.prefill([ids])
+        self.prefill_length = len(ids)
         return torch.from_numpy(logits[0])
 
     def decode(self, token):
-        import numpy as np
-
         c = self.config
         n = self.k.shape[3]
-        logits, k_new, v_new = self.compiled.decode([[token]], n, self.k, self.v)
+        logits, k_new, v_new, counts = self.compiled.decode(
+            [[token]], n, self.k, self.v, self.index)
+        # The exported decode returns only the new rows (docs/model-export.md).
         self.k = np.concatenate([self.k, k_new], axis=3)
         self.v = np.concatenate([self.v, v_new], axis=3)
-        touched = c.num_layers * c.num_heads * (n + 1)
-        self.keys_touched.touched += touched
-        self.keys_touched.available += touched
+        if self.keys_touched is not None:
+            self._count(n + 1, counts)
         return torch.from_numpy(logits[0])
+
+    def _count(self, n, counts):
+        """Keys read by this step over a cache of n keys (this token's
+        included): all of them in dense layers; in sparse layers the
+        retrieved ones, measured by the graph, plus sink and window."""
+        c, o = self.config, self.compiled.options
+        stats = self.keys_touched
+        for _ in range(c.num_layers - len(counts)):
+            stats.add_dense(c.num_heads, n)
+        for layer_counts in counts:
+            stats.add_sampled(c.num_heads, n, self.prefill_length,
+                              int(layer_counts.sum()), o["sink-tokens"],
+                              o["window-tokens"])

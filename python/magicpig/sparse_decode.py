@@ -28,6 +28,25 @@ class KeysTouched:
         self.retrieved = 0      # sampled keys of the hashed middle
         self.middle = 0         # keys of the hashed middle
 
+    def add_dense(self, heads, n):
+        """One exact layer step: every head reads all n keys."""
+        self.touched += heads * n
+        self.available += heads * n
+
+    def add_sampled(self, heads, n, prefill_length, retrieved, sink, window):
+        """One MagicPIG layer step over n keys: `retrieved` keys sampled from
+        the hashed middle [S, max(Np - W, S)) (summed over heads), plus the
+        sink and the window, which every head reads exactly."""
+        start = max(prefill_length - window, sink)
+        exact = min(sink, n) + max(n - start, 0)
+        touched = retrieved + heads * exact
+        self.touched += touched
+        self.available += heads * n
+        self.sparse_touched += touched
+        self.sparse_available += heads * n
+        self.retrieved += retrieved
+        self.middle += heads * (start - min(sink, start))
+
     def fraction(self):
         return self.touched / self.available if self.available else 1.0
 
@@ -63,21 +82,12 @@ class SampledAttention:
         """q `[B, Hq, 1, d]`, k and v `[B, Hkv, N, d]` -> `[B, Hq, 1, d]`."""
         heads, n = q.shape[0] * q.shape[1], k.shape[2]
         if layer in self.dense_layers:
-            self.stats.touched += heads * n
-            self.stats.available += heads * n
+            self.stats.add_dense(heads, n)
             return dense_attention(q, k, v, self.group_size)
         index = self.indices[layer]
         out, counts = reference.decode_attention(
             q[:, :, 0, :].detach().numpy(), k.detach().numpy(), v.detach().numpy(),
             index, self.projection, self.options, 1.0 / math.sqrt(q.shape[-1]))
-        start = reference.window_start(index, self.options)
-        exact = min(self.options.sink_tokens, n) + max(n - start, 0)
-        touched = int(counts.sum()) + heads * exact
-        middle = heads * (start - min(self.options.sink_tokens, start))
-        self.stats.touched += touched
-        self.stats.available += heads * n
-        self.stats.sparse_touched += touched
-        self.stats.sparse_available += heads * n
-        self.stats.retrieved += int(counts.sum())
-        self.stats.middle += middle
+        self.stats.add_sampled(heads, n, index.prefill_length, int(counts.sum()),
+                               self.options.sink_tokens, self.options.window_tokens)
         return torch.from_numpy(out.astype(np.float32))[:, :, None, :].to(q.dtype)

@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "GraphInfo.h"
+
 #include "magicpig/InitAllMagicPIG.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -94,6 +96,10 @@ static cl::list<int64_t> denseLayers("dense-layers", cl::CommaSeparated,
                                      cl::desc("Layers kept exact"));
 static cl::opt<uint64_t> seed("seed", cl::init(0), cl::cat(category),
                               cl::desc("Seed of the SimHash projection"));
+static cl::opt<bool> returnCounts(
+    "return-counts", cl::init(true), cl::cat(category),
+    cl::desc("Decode also returns each sparse layer's retrieve count (for "
+             "the fraction of keys touched)"));
 static cl::opt<std::string> loweringPipeline(
     "lowering-pipeline", cl::init("magicpig-cpu-pipeline"), cl::cat(category),
     cl::desc("Pass pipeline from the sparsified graph to the LLVM dialect"));
@@ -140,7 +146,8 @@ static std::string sparsifyPipeline() {
   llvm::raw_string_ostream os(s);
   os << "magicpig-sparsify{lsh-bits=" << lshBits << " lsh-tables=" << lshTables
      << " min-collisions=" << minCollisions << " sink-tokens=" << sinkTokens
-     << " window-tokens=" << windowTokens << " seed=" << seed;
+     << " window-tokens=" << windowTokens << " seed=" << seed
+     << " return-counts=" << (returnCounts ? 1 : 0);
   if (!denseLayers.empty()) {
     os << " dense-layers=";
     llvm::interleave(denseLayers, os, ",");
@@ -210,9 +217,10 @@ static LogicalResult linkSharedLibrary(StringRef object, StringRef output) {
   std::string libDir = MAGICPIG_LLVM_LIBRARY_DIR;
   std::string rpath = "-Wl,-rpath," + libDir;
   std::string libFlag = "-L" + libDir;
-  llvm::SmallVector<StringRef> args = {clang,    "-shared", "-o",    output,
-                                       object,   libFlag,   "-lomp", "-lm",
-                                       rpath,    "-fuse-ld=lld"};
+  // memref copies call memrefCopy from MLIR's C runner utils.
+  llvm::SmallVector<StringRef> args = {
+      clang,   "-shared", "-o",  output, object, libFlag, "-lomp",
+      "-lmlir_c_runner_utils", "-lm", rpath, "-fuse-ld=lld"};
   std::string errorMessage;
   int rc = llvm::sys::ExecuteAndWait(clang, args, std::nullopt, {}, 0, 0,
                                      &errorMessage);
@@ -281,11 +289,32 @@ int main(int argc, char **argv) {
                             [&] { return runPipeline(*module, graphPipeline); })))
     return 1;
 
+  // What the caller needs to drive the graph, taken before lowering.
+  llvm::json::Object info = magicpig_compile::describeEntryPoints(*module);
+  info["format"] = "magicpig-graph/1";
+  info["attention"] = attention.getValue();
+  llvm::json::Array dense;
+  for (int64_t layer : denseLayers)
+    dense.push_back(layer);
+  info["options"] = llvm::json::Object{
+      {"lsh-bits", int64_t(lshBits)},
+      {"lsh-tables", int64_t(lshTables)},
+      {"min-collisions", int64_t(minCollisions)},
+      {"sink-tokens", int64_t(sinkTokens)},
+      {"window-tokens", int64_t(windowTokens)},
+      {"seed", uint64_t(seed)},
+      {"dense-layers", denseLayers.empty() ? llvm::json::Value(nullptr)
+                                           : llvm::json::Value(std::move(dense))},
+      {"return-counts", attention == "magicpig" && returnCounts}};
+  std::string infoText;
+  llvm::raw_string_ostream(infoText) << llvm::json::Value(std::move(info));
+
   addCInterfaces(*module);
   if (failed(progress.stage("lower to the LLVM dialect (" + loweringPipeline +
                                 ")",
                             [&] { return runPipeline(*module, loweringPipeline); })))
     return 1;
+  magicpig_compile::embedGraphInfo(*module, infoText);
   if (emit == Emit::MLIR)
     return failed(writeFile(outputFile,
                             [&](raw_ostream &os) { module->print(os); }));
