@@ -28,6 +28,27 @@
 // RUN: | FileCheck %s
 // CHECK: [0,  3,  6,  9,  12,  15,  18,  21,  24,  27,  30,  33,  36,  39,  42,  45
 
+// -mcpu targets an older CPU than the host's: code for an AVX2 CPU without
+// AVX-512 (haswell), whose vectors are 8 floats wide, still computes the same.
+// RUN: magicpig-run %t.mlir -e main -entry-point-result=void -O3 -mcpu=haswell \
+// RUN:   --dump-llvm-ir 2>&1 >/dev/null | FileCheck %s --check-prefix=AVX2
+// AVX2: define void @scale({{.*}} #[[ATTRS:[0-9]+]]
+// AVX2: fmul <8 x float>
+// AVX2-NOT: <16 x float>
+// AVX2: attributes #[[ATTRS]] = { {{.*}}"target-cpu"="haswell"
+// RUN: magicpig-run %t.mlir -e main -entry-point-result=void -O3 -mcpu=haswell \
+// RUN: | FileCheck %s
+
+// A CPU the host cannot run, or no CPU at all, is refused before any code is
+// generated.
+// RUN: not magicpig-run %t.mlir -e main -entry-point-result=void \
+// RUN:   -mcpu=diamondrapids 2>&1 | FileCheck %s --check-prefix=NEWER
+// NEWER: magicpig-run: -mcpu=diamondrapids needs features this CPU lacks: {{.*}}amx
+// RUN: not magicpig-run %t.mlir -e main -entry-point-result=void \
+// RUN:   -mcpu=pentium-bogus 2>&1 | FileCheck %s --check-prefix=BOGUS
+// BOGUS: magicpig-run: -mcpu=pentium-bogus is not a CPU of x86_64
+// BOGUS-NOT: warning
+
 // out[i] = 3 * in[i] over a dynamic size, which the vectorizer must handle.
 func.func @scale(%in: memref<?xf32>, %out: memref<?xf32>) {
   %c0 = arith.constant 0 : index

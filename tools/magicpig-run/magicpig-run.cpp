@@ -32,7 +32,10 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/Target/TargetMachine.h"
 
 #include <cstdint>
@@ -83,11 +86,19 @@ static cl::opt<bool>
                         "(after -O) on stderr"),
                cl::cat(runnerCategory));
 
+static cl::opt<std::string> targetCPU(
+    "mcpu",
+    cl::desc("Generate code for this CPU instead of the host's (e.g. haswell: "
+             "AVX2 without AVX-512; x86-64: SSE2 only); refused when the host "
+             "lacks a feature of it"),
+    cl::value_desc("cpu name"), cl::cat(runnerCategory));
+
 static constexpr const char *overview =
     R"(magicpig-run: JIT runner for LLVM-dialect MLIR
 
 Calls a function without arguments of the input module (-e, default main) and
-prints its result (-entry-point-result). Code is generated for the host CPU.
+prints its result (-entry-point-result). Code is generated for the host CPU,
+or for an older one the host can run (-mcpu).
 
 Loaded before any --shared-libs, so lowered programs need none:
   libmlir_runner_utils.so, libmlir_c_runner_utils.so, libomp.so  (LLVM lib dir)
@@ -102,6 +113,31 @@ Loaded before any --shared-libs, so lowered programs need none:
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "magicpig-run: " << message << "\n";
   return EXIT_FAILURE;
+}
+
+/// An error message unless code generated for `cpu` runs on this machine: a
+/// CPU of the host's architecture with no feature the host lacks (no
+/// instruction it would trap on).
+static std::optional<std::string>
+checkRunsOnHost(const llvm::Triple &triple, llvm::StringRef cpu) {
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return error;
+  // Asked first with no CPU, so that LLVM prints no warning of its own.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      target->createMCSubtargetInfo(triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(cpu))
+    return "-mcpu=" + cpu.str() + " is not a CPU of " + triple.str();
+  std::unique_ptr<llvm::MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(triple, cpu, ""));
+  std::string missing;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    if (!feature.second && info->checkFeatures("+" + feature.first().str()))
+      missing += (missing.empty() ? "" : ", ") + feature.first().str();
+  if (!missing.empty())
+    return "-mcpu=" + cpu.str() + " needs features this CPU lacks: " + missing;
+  return std::nullopt;
 }
 
 /// Where a library built by this project lives: next to the tools in
@@ -265,6 +301,12 @@ int main(int argc, char **argv) {
   if (!tmBuilder)
     return fail("cannot target the host: " +
                 llvm::toString(tmBuilder.takeError()));
+  if (targetCPU.getNumOccurrences()) {
+    if (std::optional<std::string> error = checkRunsOnHost(tmBuilder->getTargetTriple(), targetCPU))
+      return fail(*error);
+    tmBuilder->setCPU(targetCPU);
+    tmBuilder->setFeatures(""); // The named CPU's own features.
+  }
   if (optLevel.getNumOccurrences()) {
     // The engine ignores its jitCodeGenOptLevel once given a target machine,
     // so the level goes into the machine itself.

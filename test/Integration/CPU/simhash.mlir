@@ -5,10 +5,12 @@
 // vector width), f32/bf16/f16 inputs, i8/i16/i32/i64 codes, K = 1 and
 // K = 16, dynamic shapes, and a zero row (code 0 in every table).
 //
+// The second run: vector width 8 compiled for an AVX2 CPU without AVX-512.
 // RUN: magicpig-opt %s --magicpig-cpu-pipeline \
 // RUN: | magicpig-run -e main -entry-point-result=void | FileCheck %s
 // RUN: magicpig-opt %s --magicpig-cpu-pipeline="vector-width=8" \
-// RUN: | magicpig-run -e main -entry-point-result=void | FileCheck %s
+// RUN: | magicpig-run -e main -entry-point-result=void -O3 -mcpu=haswell \
+// RUN: | FileCheck %s
 
 // Pseudo-random values in [-1, 1): an integer hash of (position, seed).
 func.func @fill(%m: memref<?xf32>, %seed: i32) {
