@@ -59,3 +59,13 @@ if cuda_gpu_usable():
 # The C compiler of the LLVM toolchain, for test drivers of compiled graphs.
 config.substitutions.append(
     ("%clang", os.path.join(config.llvm_tools_dir, "clang")))
+
+# Tests that run the CUDA toolkit's ptxas / fatbinary (no GPU needed: the
+# CUDA pipeline's format=bin / fatbin, or ptxas on emitted PTX) say
+# `REQUIRES: ptxas`.
+cuda_toolkit = "/usr/local/cuda"
+if all(os.access(os.path.join(cuda_toolkit, "bin", tool), os.X_OK)
+       for tool in ("ptxas", "fatbinary")):
+    config.available_features.add("ptxas")
+config.substitutions.append(("%cuda_toolkit", cuda_toolkit))
+config.substitutions.append(("%python", sys.executable))

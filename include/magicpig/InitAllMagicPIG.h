@@ -13,6 +13,7 @@
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
 #include "magicpig/Dialect/MagicPIG/Transforms/BufferizableOpInterfaceImpl.h"
 #include "magicpig/Pipelines/CPUPipeline.h"
+#include "magicpig/Pipelines/CUDAPipeline.h"
 #include "magicpig/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 
@@ -29,6 +30,7 @@ inline void registerAllMagicPIGPasses() {
   registerMagicPIGConversionPasses();
   registerMagicPIGTransformsPasses();
   registerCPUPipeline();
+  registerCUDAPipeline();
 }
 
 } // namespace mlir::magicpig

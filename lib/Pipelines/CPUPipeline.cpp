@@ -53,8 +53,8 @@ void mlir::magicpig::buildCPULoopLoweringPipeline(
   pm.addPass(createCSEPass());
 }
 
-void mlir::magicpig::buildCPUToLLVMPipeline(OpPassManager &pm,
-                                            const CPUPipelineOptions &options) {
+void mlir::magicpig::buildHostToLLVMConversions(
+    OpPassManager &pm, const CPUPipelineOptions &options) {
   if (options.enableOpenMP) {
     ConvertSCFToOpenMPPassOptions openmp;
     openmp.numThreads = options.numThreads;
@@ -82,6 +82,11 @@ void mlir::magicpig::buildCPUToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createUBToLLVMConversionPass());
+}
+
+void mlir::magicpig::buildCPUToLLVMPipeline(OpPassManager &pm,
+                                            const CPUPipelineOptions &options) {
+  buildHostToLLVMConversions(pm, options);
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

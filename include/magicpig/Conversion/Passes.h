@@ -3,6 +3,7 @@
 #ifndef MAGICPIG_CONVERSION_PASSES_H
 #define MAGICPIG_CONVERSION_PASSES_H
 
+#include "magicpig/Conversion/MagicPIGToGPU/MagicPIGToGPU.h"
 #include "magicpig/Conversion/MagicPIGToSCF/MagicPIGToSCF.h"
 #include "mlir/Pass/Pass.h"
 

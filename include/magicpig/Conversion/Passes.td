@@ -75,4 +75,104 @@ def MagicPIGApproximateVectorMath : Pass<"magicpig-approximate-vector-math"> {
   ];
 }
 
+def ConvertMagicPIGToGPU : Pass<"convert-magicpig-to-gpu"> {
+  let summary = "Lower the device-side magicpig ops (memref form) to gpu.launch";
+  let description = [{
+    The device half of the heterogeneous decode graph (DESIGN.md section 2,
+    placement): `simhash`, `window_attention`, `merge` and exact `attention`
+    in memref form become `gpu.launch` kernels; `retrieve`, `estimate`,
+    `build_tables`, `center_keys` and `key_norms` are left for
+    `convert-magicpig-to-scf` (the host). A `simhash` whose projection width
+    is dynamic also stays on the host, which checks the width at run time.
+
+    Each device op gets its own transfers and async chain (one CUDA stream):
+    `gpu.alloc` + `gpu.memcpy` of what it reads, `gpu.alloc` of what it
+    writes, the launch, then the copies back, `gpu.dealloc` and a blocking
+    `gpu.wait`. With `overlap-host` the copies back and the wait move down to
+    just before the first later op that may touch the op's buffers (by
+    memory effects and local alias analysis), so host ops in between (the
+    retrieve and estimate of the sparse layer) run while the device works.
+    Strided host views are staged through contiguous host buffers. A grid
+    with a dynamic size is guarded by `scf.if` (CUDA rejects empty grids).
+
+    Kernel mappings (`threads-per-block` threads, a multiple of the warp
+    size; block reductions by `gpu.shuffle xor` within a warp and shared
+    memory across warps, the only hardware-specific code, in TargetInfo):
+    - attention / window_attention: grid (S, Hq, B); an online softmax over
+      chunks of `threads-per-block` keys (one key per thread for the scores,
+      then the threads stride over the value dim), probabilities in shared
+      memory, an f32 accumulator row per block.
+    - merge: grid (Hq, B); threads stride over the value dim.
+    - simhash: one block per hashed row; threads stride over the tables.
+
+    Example: a bufferized
+
+    ```mlir
+    magicpig.merge ins(%oa, %la, %ob, %lb : ...) outs(%o, %l : ...)
+    ```
+
+    becomes
+
+    ```mlir
+    %t0 = gpu.wait async
+    %d0, %t1 = gpu.alloc async [%t0] () : memref<1x4x8xf32>
+    %t2 = gpu.memcpy async [%t1] %d0, %oa : ...
+    ...
+    %t9 = gpu.launch async [%t8] blocks(%bx, %by, %bz) in (%gx = %c4, ...)
+              threads(%tx, %ty, %tz) in (%sx = %c128, ...)
+              workgroup(%red : memref<32xf32, #gpu.address_space<workgroup>>) {
+      ...
+    }
+    %t10 = gpu.memcpy async [%t9] %o, %d4 : ...
+    ...
+    gpu.wait [%t15]
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"sm_90\"",
+           "NVIDIA chip the kernels are built for (sm_80 or newer)">,
+    Option<"threadsPerBlock", "threads-per-block", "int64_t",
+           /*default=*/"128",
+           "Threads of one block of every kernel (a multiple of the warp "
+           "size, at most 1024)">,
+    Option<"overlapHost", "overlap-host", "bool", /*default=*/"false",
+           "Wait for a device op's results only before the first later op "
+           "that may touch its buffers, so host work in between overlaps "
+           "the device work">,
+  ];
+}
+
+def MagicPIGSinkHostOps : Pass<"magicpig-sink-host-ops"> {
+  let summary = "Move host-only magicpig ops down to their first user";
+  let description = [{
+    In the heterogeneous target the host ops (`retrieve`, `estimate`,
+    `build_tables`, `center_keys`, `key_norms`) run on the CPU while the
+    device ops run on the GPU. `magicpig-sparsify` emits a decode layer as
+    `simhash, retrieve, estimate, window_attention, merge`; issued in that
+    order, the window attention would start only after the host finished.
+    This pass moves each host op (tensor form, so only SSA dependences
+    matter) down to just before the first op of its block that uses one of
+    its results, which gives
+
+    ```mlir
+    %qc = magicpig.simhash ...           // device
+    %ow, %lw = magicpig.window_attention // device, not waited for yet
+    %c, %n = magicpig.retrieve ...       // host, overlapping it
+    %os, %ls = magicpig.estimate ...     // host
+    %o, %l = magicpig.merge ...          // device, waits for both
+    ```
+
+    Together with `convert-magicpig-to-gpu{overlap-host}` the window
+    attention then runs while the host samples. Ops in memref form are left
+    in place (moving them would need a memory dependence analysis).
+  }];
+}
+
 #endif // MAGICPIG_CONVERSION_PASSES_TD

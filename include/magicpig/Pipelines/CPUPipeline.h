@@ -58,6 +58,12 @@ void buildCPUBufferizationPipeline(OpPassManager &pm);
 void buildCPULoopLoweringPipeline(OpPassManager &pm,
                                   const CPUPipelineOptions &options);
 
+/// Converts the host loops (OpenMP for scf.parallel) and the other host ops
+/// to the LLVM dialect, without reconciling the casts left at the boundary
+/// with ops still to be converted (the gpu ops of the CUDA pipeline).
+void buildHostToLLVMConversions(OpPassManager &pm,
+                                const CPUPipelineOptions &options);
+
 /// Lowers the loops (OpenMP for scf.parallel) to the LLVM dialect.
 void buildCPUToLLVMPipeline(OpPassManager &pm,
                             const CPUPipelineOptions &options);

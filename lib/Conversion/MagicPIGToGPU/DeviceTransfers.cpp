@@ -1,0 +1,195 @@
+//===- DeviceTransfers.cpp - Run one kernel on device copies --------------===//
+
+#include "DeviceTransfers.h"
+
+#include "../MagicPIGToSCF/LoweringUtils.h"
+
+#include "mlir/Analysis/AliasAnalysis/LocalAliasAnalysis.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+using namespace mlir;
+using namespace mlir::magicpig;
+
+LogicalResult mlir::magicpig::checkDeviceOperands(Operation *op,
+                                                 PatternRewriter &rewriter) {
+  for (Value operand : op->getOperands())
+    if (auto type = dyn_cast<MemRefType>(operand.getType());
+        type && type.getMemorySpace())
+      return rewriter.notifyMatchFailure(
+          op, "operand in a non-default memory space: not a host buffer");
+  return success();
+}
+
+/// A buffer of the type (identity layout) and dynamic sizes of `like`,
+/// either on the host (memref.alloc) or on the device (gpu.alloc after
+/// `token`, which is updated).
+static Value allocLike(ImplicitLocOpBuilder &b, Value like, Value *token) {
+  auto type = cast<MemRefType>(like.getType());
+  auto contiguous =
+      MemRefType::get(type.getShape(), type.getElementType());
+  SmallVector<Value> sizes;
+  for (int64_t dim = 0; dim < type.getRank(); ++dim)
+    if (type.isDynamicDim(dim))
+      sizes.push_back(memref::DimOp::create(b, like, dim));
+  if (!token)
+    return memref::AllocOp::create(b, contiguous, sizes);
+  auto alloc =
+      gpu::AllocOp::create(b, contiguous, b.getType<gpu::AsyncTokenType>(),
+                           ValueRange{*token}, sizes, ValueRange{});
+  *token = alloc.getAsyncToken();
+  return alloc.getMemref();
+}
+
+/// True when `other` may read or write what the device work writes, or
+/// write what it reads: its completion must come first.
+static bool mayConflict(Operation *other, const DeviceWork &work,
+                        LocalAliasAnalysis &aliases) {
+  if (other->hasTrait<OpTrait::IsTerminator>())
+    return true; // The caller (or the enclosing op) sees the results.
+  if (isMemoryEffectFree(other))
+    return false;
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
+      getEffectsRecursively(other);
+  if (!effects)
+    return true; // Unknown effects (a call, say).
+  for (const MemoryEffects::EffectInstance &effect : *effects) {
+    if (isa<MemoryEffects::Allocate>(effect.getEffect()))
+      continue;
+    Value value = effect.getValue();
+    if (!value)
+      return true;
+    for (Value output : work.outputs)
+      if (!aliases.alias(value, output).isNo())
+        return true;
+    if (isa<MemoryEffects::Read>(effect.getEffect()))
+      continue;
+    for (Value input : work.inputs)
+      if (!aliases.alias(value, input).isNo())
+        return true;
+  }
+  return false;
+}
+
+/// The first op after `op` in its block that must see the results.
+static Operation *findCompletionPoint(Operation *op, const DeviceWork &work) {
+  LocalAliasAnalysis aliases;
+  for (Operation *next = op->getNextNode(); next; next = next->getNextNode())
+    if (mayConflict(next, work, aliases))
+      return next;
+  return nullptr;
+}
+
+/// Issues `work` at the builder's insertion point and completes it before
+/// `completeBefore` (or right after the issue when null).
+static void buildIssueAndComplete(ImplicitLocOpBuilder &b,
+                                  const DeviceWork &work,
+                                  Operation *completeBefore,
+                                  KernelLauncher launch) {
+  // gpu.memcpy copies whole contiguous buffers: stage strided host views.
+  SmallVector<Value> hostInputs, hostOutputs, staging;
+  SmallVector<std::pair<Value, Value>> stagedOutputs; // (staging, host)
+  for (Value input : work.inputs) {
+    if (cast<MemRefType>(input.getType()).getLayout().isIdentity()) {
+      hostInputs.push_back(input);
+      continue;
+    }
+    Value staged = allocLike(b, input, /*token=*/nullptr);
+    memref::CopyOp::create(b, input, staged);
+    staging.push_back(staged);
+    hostInputs.push_back(staged);
+  }
+  for (Value output : work.outputs) {
+    if (cast<MemRefType>(output.getType()).getLayout().isIdentity()) {
+      hostOutputs.push_back(output);
+      continue;
+    }
+    // The kernels write every element of their outputs: no copy in.
+    Value staged = allocLike(b, output, /*token=*/nullptr);
+    staging.push_back(staged);
+    stagedOutputs.push_back({staged, output});
+    hostOutputs.push_back(staged);
+  }
+
+  Type tokenType = b.getType<gpu::AsyncTokenType>();
+  Value token = gpu::WaitOp::create(b, tokenType, ValueRange{}).getAsyncToken();
+  DeviceBuffers buffers;
+  for (Value host : hostInputs) {
+    Value device = allocLike(b, host, &token);
+    token = gpu::MemcpyOp::create(b, tokenType, ValueRange{token}, device,
+                                  host)
+                .getAsyncToken();
+    buffers.inputs.push_back(device);
+  }
+  for (Value host : hostOutputs)
+    buffers.outputs.push_back(allocLike(b, host, &token));
+  for (const DeviceScratch &s : work.scratch) {
+    auto alloc = gpu::AllocOp::create(b, s.type, tokenType, ValueRange{token},
+                                      s.dynamicSizes, ValueRange{});
+    token = alloc.getAsyncToken();
+    buffers.scratch.push_back(alloc.getMemref());
+  }
+  token = launch(b, buffers, token);
+
+  OpBuilder::InsertionGuard guard(b);
+  if (completeBefore)
+    b.setInsertionPoint(completeBefore);
+  for (auto [host, device] : llvm::zip(hostOutputs, buffers.outputs))
+    token = gpu::MemcpyOp::create(b, tokenType, ValueRange{token}, host, device)
+                .getAsyncToken();
+  for (ValueRange group :
+       {ValueRange(buffers.inputs), ValueRange(buffers.outputs),
+        ValueRange(buffers.scratch)})
+    for (Value device : group)
+      token = gpu::DeallocOp::create(b, tokenType, ValueRange{token}, device)
+                  .getAsyncToken();
+  gpu::WaitOp::create(b, Type(), ValueRange{token});
+  for (auto [staged, host] : stagedOutputs)
+    memref::CopyOp::create(b, staged, host);
+  for (Value staged : staging)
+    memref::DeallocOp::create(b, staged);
+}
+
+void mlir::magicpig::replaceWithDeviceWork(PatternRewriter &rewriter,
+                                           Operation *op,
+                                           const DeviceWork &work,
+                                           const GPULoweringOptions &options,
+                                           KernelLauncher launch) {
+  rewriter.setInsertionPoint(op);
+  ImplicitLocOpBuilder b(op->getLoc(), rewriter);
+
+  // The driver rejects a launch with an empty grid; there is nothing to
+  // compute then (every output has a zero-sized grid dimension).
+  Value nonEmpty;
+  for (Value size : work.grid) {
+    if (std::optional<int64_t> constant = getConstantIntValue(size)) {
+      if (*constant == 0) {
+        rewriter.eraseOp(op);
+        return;
+      }
+      continue;
+    }
+    Value positive = arith::CmpIOp::create(b, arith::CmpIPredicate::ne, size,
+                                           constantIndex(b, 0));
+    nonEmpty = nonEmpty ? arith::AndIOp::create(b, nonEmpty, positive)
+                        : positive;
+  }
+
+  if (nonEmpty) {
+    // Async tokens cannot leave the scf.if (gpu-to-llvm tracks streams by
+    // their defining ops), so a guarded op completes inside it.
+    scf::IfOp::create(b, nonEmpty, [&](OpBuilder &nested, Location loc) {
+      ImplicitLocOpBuilder ib(loc, nested);
+      buildIssueAndComplete(ib, work, /*completeBefore=*/nullptr, launch);
+      scf::YieldOp::create(ib);
+    });
+  } else {
+    Operation *completeBefore =
+        options.overlapHost ? findCompletionPoint(op, work) : nullptr;
+    buildIssueAndComplete(b, work, completeBefore, launch);
+  }
+  rewriter.eraseOp(op);
+}

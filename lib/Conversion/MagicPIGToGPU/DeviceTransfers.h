@@ -1,0 +1,70 @@
+//===- DeviceTransfers.h - Run one kernel on device copies ------*- C++ -*-===//
+//
+// Every device op gets device copies of the host memrefs it reads, device
+// buffers for what it writes, and copies the results back, on one async
+// chain of its own (a CUDA stream). The chain is split in two:
+//
+//   issue:    gpu.wait async, gpu.alloc + gpu.memcpy of the inputs, gpu.alloc
+//             of the outputs and scratch, the launch(es)      -- at the op
+//   complete: gpu.memcpy of the outputs back, gpu.dealloc, blocking gpu.wait
+//             -- right after the op, or (with `overlapHost`) just before the
+//             first later op that may touch the op's buffers
+//
+// so host work placed between the two runs while the device computes. The
+// kernels only ever see device memory, so a later scheme (device-resident
+// K/V window, pinned staging) changes this file and not the kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MAGICPIG_LIB_CONVERSION_MAGICPIGTOGPU_DEVICETRANSFERS_H
+#define MAGICPIG_LIB_CONVERSION_MAGICPIGTOGPU_DEVICETRANSFERS_H
+
+#include "magicpig/Conversion/MagicPIGToGPU/MagicPIGToGPU.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+namespace mlir::magicpig {
+
+/// A device-only buffer of the kernel (never copied).
+struct DeviceScratch {
+  MemRefType type;
+  SmallVector<Value> dynamicSizes;
+};
+
+/// The device buffers a kernel body works on, in the order given.
+struct DeviceBuffers {
+  SmallVector<Value> inputs, outputs, scratch;
+};
+
+/// Builds the kernel launch(es) after `token`; returns the token of the last.
+using KernelLauncher = llvm::function_ref<Value(
+    ImplicitLocOpBuilder &b, const DeviceBuffers &buffers, Value token)>;
+
+/// What one device op needs: host memrefs read and written, device-only
+/// scratch, and the grid (an empty grid means there is nothing to compute).
+struct DeviceWork {
+  SmallVector<Value> inputs, outputs;
+  SmallVector<DeviceScratch> scratch;
+  SmallVector<Value> grid;
+};
+
+/// Fails (with a match failure reason) when an operand of `op` lives in a
+/// memory space other than the host's default one.
+LogicalResult checkDeviceOperands(Operation *op, PatternRewriter &rewriter);
+
+/// Replaces `op` by the issue / complete chains of `work` around `launch`.
+/// Host memrefs with a non-identity layout are staged through contiguous
+/// host buffers (gpu.memcpy copies whole contiguous buffers). A grid with a
+/// dynamic size is guarded by an scf.if (the driver rejects empty grids) and
+/// then completes in place; a statically empty grid erases the op.
+void replaceWithDeviceWork(PatternRewriter &rewriter, Operation *op,
+                           const DeviceWork &work,
+                           const GPULoweringOptions &options,
+                           KernelLauncher launch);
+
+} // namespace mlir::magicpig
+
+#endif // MAGICPIG_LIB_CONVERSION_MAGICPIGTOGPU_DEVICETRANSFERS_H

@@ -1,0 +1,95 @@
+//===- MergeKernel.cpp - merge on the GPU ---------------------------------===//
+//
+// One block per (query head, batch): every thread evaluates the two merge
+// weights (AttentionMath.h, shared with the CPU lowering: a side at -inf
+// weighs 0), then the threads stride over the value dim; thread 0 stores
+// the merged lse.
+//
+//===----------------------------------------------------------------------===//
+
+#include "DeviceTransfers.h"
+#include "KernelBuilders.h"
+#include "Patterns.h"
+
+#include "../MagicPIGToSCF/AttentionMath.h"
+#include "../MagicPIGToSCF/LoweringUtils.h"
+
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::magicpig;
+
+static void buildMergeKernel(ImplicitLocOpBuilder &b,
+                             const DeviceBuffers &buffers,
+                             const KernelIds &ids) {
+  Value outA = buffers.inputs[0], lseA = buffers.inputs[1];
+  Value outB = buffers.inputs[2], lseB = buffers.inputs[3];
+  Value out = buffers.outputs[0], lse = buffers.outputs[1];
+  SmallVector<Value> row = {ids.blockY, ids.blockX};
+
+  MergeWeights weights =
+      buildMergeWeights(b, memref::LoadOp::create(b, lseA, row),
+                        memref::LoadOp::create(b, lseB, row));
+  buildBlockStridedFor(
+      b, ids, dimSize(b, out, 2), {},
+      [&](ImplicitLocOpBuilder &b, Value e, ValueRange) {
+        SmallVector<Value> index = {row[0], row[1], e};
+        Value a = loadF32(b, outA, index), c = loadF32(b, outB, index);
+        Value merged = math::FmaOp::create(
+            b, weights.weightA, a, arith::MulFOp::create(b, weights.weightB, c));
+        storeF32(b, merged, out, index);
+        return SmallVector<Value>{};
+      });
+  Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ids.thread,
+                                      constantIndex(b, 0));
+  scf::IfOp::create(b, first, [&](OpBuilder &nested, Location loc) {
+    memref::StoreOp::create(nested, loc, weights.lse, lse, row);
+    scf::YieldOp::create(nested, loc);
+  });
+}
+
+namespace {
+struct MergeToGPU : OpRewritePattern<MergeOp> {
+  MergeToGPU(MLIRContext *context, const GPULoweringOptions &options)
+      : OpRewritePattern(context), options(options) {}
+
+  LogicalResult matchAndRewrite(MergeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureBufferSemantics())
+      return rewriter.notifyMatchFailure(op, "expected the memref form");
+    if (failed(checkDeviceOperands(op, rewriter)))
+      return failure();
+    rewriter.setInsertionPoint(op);
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value batchSize = dimSize(b, op.getOutput(), 0);
+    Value queryHeads = dimSize(b, op.getOutput(), 1);
+    DeviceWork work;
+    work.inputs = {op.getOutputA(), op.getLseA(), op.getOutputB(),
+                   op.getLseB()};
+    work.outputs = {op.getOutput(), op.getLse()};
+    work.grid = {queryHeads, batchSize};
+    replaceWithDeviceWork(
+        rewriter, op, work, options,
+        [&](ImplicitLocOpBuilder &b, const DeviceBuffers &buffers,
+            Value token) {
+          return buildLaunch(b, token, queryHeads, batchSize,
+                             constantIndex(b, 1), options, {},
+                             [&](ImplicitLocOpBuilder &b, const KernelIds &ids) {
+                               buildMergeKernel(b, buffers, ids);
+                             });
+        });
+    return success();
+  }
+
+  GPULoweringOptions options;
+};
+} // namespace
+
+void mlir::magicpig::populateMergeToGPUPatterns(
+    RewritePatternSet &patterns, const GPULoweringOptions &options) {
+  patterns.add<MergeToGPU>(patterns.getContext(), options);
+}
