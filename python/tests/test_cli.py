@@ -63,9 +63,8 @@ def test_error_through_python_dash_m(prompt):
     (["--sink-tokens", "-1"], "--sink-tokens must be >= 0"),
     (["--max-new-tokens", "0"], "--max-new-tokens must be >= 1"),
     (["--top-p", "0"], "--top-p must be in (0, 1]"),
-    (["--backend", "compiled", "--attention", "dense"], "--backend compiled needs --library"),
-    (["--backend", "compiled", "--attention", "magicpig", "--library", "x.so"],
-     "supports only --attention dense"),
+    (["--backend", "reference", "--library", "x.so"], "--library needs --backend compiled"),
+    (["--seed", "-1"], "--seed must be in 0..2^64-1"),
 ])
 def test_generate_rejects_bad_options(capsys, prompt, flags, text):
     assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
@@ -96,7 +95,7 @@ def test_export_missing_model_file(tmp_path):
 
 def test_generate_help_names_the_reference_path():
     out = run_module("magicpig.generate", "--help").stdout
-    assert "--backend {reference,compiled}" in out and "numpy reference" in out
+    assert "--backend {compiled,reference}" in out and "numpy reference" in out
 
 
 def test_prompt_longer_than_the_context():
@@ -113,3 +112,47 @@ def test_dense_layers_out_of_range():
         MagicPigOptions(dense_layers=(0, 30)).dense_layer_set(30)
     assert MagicPigOptions().dense_layer_set(30) == {0, 15}
     assert MagicPigOptions(dense_layers=(-1,)).dense_layer_set(30) == set()
+
+
+def test_generate_corrupt_model_file(capsys, prompt, tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\xff" * 40)
+    assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
+                                         prompt, "--gguf", str(bad)),
+                          "is not a readable GGUF file")
+
+
+def test_generate_unsupported_architecture(capsys, prompt, tmp_path):
+    import gguf
+    import numpy as np
+
+    path = str(tmp_path / "gpt2.gguf")
+    writer = gguf.GGUFWriter(path, arch="gpt2")
+    writer.add_block_count(1)
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
+                                         prompt, "--gguf", path),
+                          "unsupported architecture 'gpt2'")
+
+
+def test_library_options_must_match_the_library():
+    from magicpig.generate import build_parser, check_library_options
+
+    compiled = {"lsh-bits": 10, "lsh-tables": 150, "min-collisions": 2,
+                "sink-tokens": 4, "window-tokens": 64, "seed": 0, "dense-layers": None}
+    args = build_parser().parse_args(["--prompt-file", "p", "--library", "g.so",
+                                      "--lsh-tables", "150"])
+    check_library_options(args, compiled, "g.so")  # same value: fine
+    args = build_parser().parse_args(["--prompt-file", "p", "--library", "g.so",
+                                      "--lsh-bits", "8"])
+    with pytest.raises(MagicPigError, match="--lsh-bits=8 differs from the lsh-bits "
+                                            "the library g.so was compiled with"):
+        check_library_options(args, compiled, "g.so")
+    args = build_parser().parse_args(["--prompt-file", "p", "--library", "g.so",
+                                      "--dense-layers", "-1"])
+    with pytest.raises(MagicPigError, match="--dense-layers=-1 differs"):
+        check_library_options(args, compiled, "g.so")
