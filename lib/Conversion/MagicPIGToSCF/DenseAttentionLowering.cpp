@@ -34,7 +34,6 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/Transforms/DialectConversion.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -545,58 +544,36 @@ void AttentionLowering::buildMerge(ImplicitLocOpBuilder &b, Value batch,
 }
 
 namespace {
-struct AttentionOpLowering : OpConversionPattern<AttentionOp> {
-  AttentionOpLowering(MLIRContext *ctx, const LoweringOptions &options)
-      : OpConversionPattern(ctx), options(options) {}
+struct AttentionOpLowering : LoopLoweringPattern<AttentionOp> {
+  using LoopLoweringPattern::LoopLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(AttentionOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(
-          op, "expected the memref form (bufferize first)");
+  void lower(AttentionOp op, ImplicitLocOpBuilder &b) const override {
     AttentionSpec spec;
-    spec.query = adaptor.getQuery();
-    spec.key = adaptor.getKey();
-    spec.value = adaptor.getValue();
-    spec.output = adaptor.getOutput();
+    spec.query = op.getQuery();
+    spec.key = op.getKey();
+    spec.value = op.getValue();
+    spec.output = op.getOutput();
     spec.scale = op.getScale().convertToFloat();
     spec.causal = op.getCausal();
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     AttentionLowering(b, spec, options).build();
-    rewriter.eraseOp(op);
-    return success();
   }
-
-  LoweringOptions options;
 };
 
-struct WindowAttentionOpLowering : OpConversionPattern<WindowAttentionOp> {
-  WindowAttentionOpLowering(MLIRContext *ctx, const LoweringOptions &options)
-      : OpConversionPattern(ctx), options(options) {}
+struct WindowAttentionOpLowering : LoopLoweringPattern<WindowAttentionOp> {
+  using LoopLoweringPattern::LoopLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(WindowAttentionOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(
-          op, "expected the memref form (bufferize first)");
+  void lower(WindowAttentionOp op, ImplicitLocOpBuilder &b) const override {
     AttentionSpec spec;
-    spec.query = adaptor.getQuery();
-    spec.key = adaptor.getKey();
-    spec.value = adaptor.getValue();
-    spec.output = adaptor.getOutput();
-    spec.lse = adaptor.getLse();
-    spec.windowStart = adaptor.getWindowStart();
+    spec.query = op.getQuery();
+    spec.key = op.getKey();
+    spec.value = op.getValue();
+    spec.output = op.getOutput();
+    spec.lse = op.getLse();
+    spec.windowStart = op.getWindowStart();
     spec.sinkTokens = static_cast<int64_t>(op.getSinkTokens());
     spec.scale = op.getScale().convertToFloat();
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     AttentionLowering(b, spec, options).build();
-    rewriter.eraseOp(op);
-    return success();
   }
-
-  LoweringOptions options;
 };
 } // namespace
 
@@ -609,21 +586,14 @@ namespace {
 /// exp(lse_b - lse) out_b, computed relative to M = max(lse_a, lse_b) so a
 /// side at -inf gets weight exp(-inf) = 0; both at -inf give out 0 and
 /// lse -inf through selects, so no NaN reaches the result.
-struct MergeOpLowering : OpConversionPattern<MergeOp> {
-  MergeOpLowering(MLIRContext *ctx, const LoweringOptions &options)
-      : OpConversionPattern(ctx), options(options) {}
+struct MergeOpLowering : LoopLoweringPattern<MergeOp> {
+  using LoopLoweringPattern::LoopLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(MergeOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(
-          op, "expected the memref form (bufferize first)");
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  void lower(MergeOp op, ImplicitLocOpBuilder &b) const override {
     int64_t width = options.vectorWidth;
-    Value outA = adaptor.getOutputA(), outB = adaptor.getOutputB();
-    Value lseA = adaptor.getLseA(), lseB = adaptor.getLseB();
-    Value out = adaptor.getOutput(), lse = adaptor.getLse();
+    Value outA = op.getOutputA(), outB = op.getOutputB();
+    Value lseA = op.getLseA(), lseB = op.getLseB();
+    Value out = op.getOutput(), lse = op.getLse();
     Value valueDim = dimSize(b, out, 2);
 
     buildParallel(
@@ -660,11 +630,7 @@ struct MergeOpLowering : OpConversionPattern<MergeOp> {
                 return SmallVector<Value>{};
               });
         });
-    rewriter.eraseOp(op);
-    return success();
   }
-
-  LoweringOptions options;
 };
 } // namespace
 
@@ -674,19 +640,12 @@ struct MergeOpLowering : OpConversionPattern<MergeOp> {
 
 namespace {
 /// norms[b, g, j] = sqrt(k_j . k_j), one parallel iteration per key.
-struct KeyNormsOpLowering : OpConversionPattern<KeyNormsOp> {
-  KeyNormsOpLowering(MLIRContext *ctx, const LoweringOptions &options)
-      : OpConversionPattern(ctx), options(options) {}
+struct KeyNormsOpLowering : LoopLoweringPattern<KeyNormsOp> {
+  using LoopLoweringPattern::LoopLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(KeyNormsOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(
-          op, "expected the memref form (bufferize first)");
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  void lower(KeyNormsOp op, ImplicitLocOpBuilder &b) const override {
     int64_t width = options.vectorWidth;
-    Value key = adaptor.getKey(), norms = adaptor.getNorms();
+    Value key = op.getKey(), norms = op.getNorms();
     Value headDim = dimSize(b, key, 3);
     buildParallel(
         b, {dimSize(b, key, 0), dimSize(b, key, 1), dimSize(b, key, 2)},
@@ -703,30 +662,19 @@ struct KeyNormsOpLowering : OpConversionPattern<KeyNormsOp> {
                                                   squares);
           memref::StoreOp::create(b, math::SqrtOp::create(b, sum), norms, ivs);
         });
-    rewriter.eraseOp(op);
-    return success();
   }
-
-  LoweringOptions options;
 };
 
 /// mean = average of the keys in M = [sink, N - window) (0 when M is
 /// empty), then centered = key - mean for every key. The mean is complete
 /// before any key is centered, so `centered` may be the `key` buffer.
-struct CenterKeysOpLowering : OpConversionPattern<CenterKeysOp> {
-  CenterKeysOpLowering(MLIRContext *ctx, const LoweringOptions &options)
-      : OpConversionPattern(ctx), options(options) {}
+struct CenterKeysOpLowering : LoopLoweringPattern<CenterKeysOp> {
+  using LoopLoweringPattern::LoopLoweringPattern;
 
-  LogicalResult
-  matchAndRewrite(CenterKeysOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(
-          op, "expected the memref form (bufferize first)");
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  void lower(CenterKeysOp op, ImplicitLocOpBuilder &b) const override {
     int64_t width = options.vectorWidth;
-    Value key = adaptor.getKey(), centered = adaptor.getCentered();
-    Value mean = adaptor.getMean();
+    Value key = op.getKey(), centered = op.getCentered();
+    Value mean = op.getMean();
     Value batchSize = dimSize(b, key, 0), kvHeads = dimSize(b, key, 1);
     Value numKeys = dimSize(b, key, 2), headDim = dimSize(b, key, 3);
     Value zero = constantIndex(b, 0), one = constantIndex(b, 1);
@@ -816,11 +764,7 @@ struct CenterKeysOpLowering : OpConversionPattern<CenterKeysOp> {
                 return SmallVector<Value>{};
               });
         });
-    rewriter.eraseOp(op);
-    return success();
   }
-
-  LoweringOptions options;
 };
 } // namespace
 

@@ -57,16 +57,10 @@ static SmallVector<Value> delinearize(ImplicitLocOpBuilder &b, Value row,
   return indices;
 }
 
-struct SimHashLowering : OpRewritePattern<SimHashOp> {
-  SimHashLowering(MLIRContext *context, const LoweringOptions &options)
-      : OpRewritePattern(context), options(options) {}
+struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
+  using LoopLoweringPattern::LoopLoweringPattern;
 
-  LogicalResult matchAndRewrite(SimHashOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!hasOnlyMemRefOperands(op))
-      return rewriter.notifyMatchFailure(
-          op, "expects memref operands (bufferize first)");
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  void lower(SimHashOp op, ImplicitLocOpBuilder &b) const override {
     Value projection = op.getProjection();
     int64_t columns = int64_t(op.getLshBits()) * op.getLshTables();
 
@@ -85,8 +79,6 @@ struct SimHashLowering : OpRewritePattern<SimHashOp> {
         scf::YieldOp::create(ib);
       });
     }
-    rewriter.eraseOp(op);
-    return success();
   }
 
   /// Parallel over tiles of kRowsPerTile rows (the leading dimensions of
@@ -265,8 +257,6 @@ struct SimHashLowering : OpRewritePattern<SimHashOp> {
       });
     });
   }
-
-  LoweringOptions options;
 };
 
 //===----------------------------------------------------------------------===//
@@ -301,16 +291,10 @@ constexpr int64_t kTransposeTokens = 256;
 /// At N = 64K, L = 150, Hkv = 8 on 2 cores this is ~185 ms, the speed of
 /// the same algorithm written in C (the scatter's random stores into the
 /// 256 KB index row dominate).
-struct BuildTablesLowering : OpRewritePattern<BuildTablesOp> {
-  BuildTablesLowering(MLIRContext *context, const LoweringOptions &options)
-      : OpRewritePattern(context), options(options) {}
+struct BuildTablesLowering : LoopLoweringPattern<BuildTablesOp> {
+  using LoopLoweringPattern::LoopLoweringPattern;
 
-  LogicalResult matchAndRewrite(BuildTablesOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!hasOnlyMemRefOperands(op))
-      return rewriter.notifyMatchFailure(
-          op, "expects memref operands (bufferize first)");
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  void lower(BuildTablesOp op, ImplicitLocOpBuilder &b) const override {
     Value offsets = op.getOffsets();
     int64_t buckets = int64_t(1) << op.getLshBits();
 
@@ -328,8 +312,6 @@ struct BuildTablesLowering : OpRewritePattern<BuildTablesOp> {
         scf::YieldOp::create(ib);
       });
     }
-    rewriter.eraseOp(op);
-    return success();
   }
 
   void buildSort(ImplicitLocOpBuilder &b, BuildTablesOp op) const {
@@ -471,8 +453,6 @@ struct BuildTablesLowering : OpRewritePattern<BuildTablesOp> {
           memref::DeallocOp::create(b, bucketRows);
         });
   }
-
-  LoweringOptions options;
 };
 
 } // namespace

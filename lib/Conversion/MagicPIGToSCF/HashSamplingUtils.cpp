@@ -22,11 +22,6 @@ void mlir::magicpig::buildAllocaScope(
   memref::AllocaScopeReturnOp::create(inner, ValueRange{});
 }
 
-bool mlir::magicpig::hasOnlyMemRefOperands(Operation *op) {
-  return llvm::all_of(op->getOperandTypes(),
-                      [](Type t) { return isa<MemRefType>(t) || t.isIndex(); });
-}
-
 Value mlir::magicpig::bucketOfCode(ImplicitLocOpBuilder &b, Value code,
                                    int64_t bits) {
   auto type = cast<IntegerType>(code.getType());

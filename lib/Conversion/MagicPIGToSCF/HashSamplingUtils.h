@@ -24,10 +24,6 @@ namespace mlir::magicpig {
 void buildAllocaScope(ImplicitLocOpBuilder &b,
                       llvm::function_ref<void(ImplicitLocOpBuilder &)> body);
 
-/// True when every operand of `op` is a memref (the bufferized form that
-/// the loop lowerings handle).
-bool hasOnlyMemRefOperands(Operation *op);
-
 /// The bucket of a stored code: its low `bits` bits, as an index in
 /// [0, 2^bits). Bits above K are dropped, so any stored integer, even a
 /// corrupt one, names an existing bucket.

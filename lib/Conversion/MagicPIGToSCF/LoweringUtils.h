@@ -12,12 +12,58 @@
 #ifndef MAGICPIG_LIB_CONVERSION_MAGICPIGTOSCF_LOWERINGUTILS_H
 #define MAGICPIG_LIB_CONVERSION_MAGICPIGTOSCF_LOWERINGUTILS_H
 
+#include "magicpig/Conversion/MagicPIGToSCF/MagicPIGToSCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/SmallVector.h"
 
 namespace mlir::magicpig {
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+/// A lowering of the memref form of the destination-style op `OpTy` (the
+/// only form the loop and device lowerings handle), configured by
+/// `Options`. Subclasses implement `rewriteMemRefOp`.
+template <typename OpTy, typename Options>
+struct MemRefOpPattern : OpRewritePattern<OpTy> {
+  MemRefOpPattern(MLIRContext *context, const Options &options)
+      : OpRewritePattern<OpTy>(context), options(options) {}
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const final {
+    if (!op.hasPureBufferSemantics())
+      return rewriter.notifyMatchFailure(
+          op, "expected the memref form (bufferize first)");
+    return rewriteMemRefOp(op, rewriter);
+  }
+
+  virtual LogicalResult rewriteMemRefOp(OpTy op,
+                                        PatternRewriter &rewriter) const = 0;
+
+  Options options;
+};
+
+/// A loop lowering (convert-magicpig-to-scf): `lower` builds the loops at
+/// the op, which is then erased.
+template <typename OpTy>
+struct LoopLoweringPattern : MemRefOpPattern<OpTy, LoweringOptions> {
+  LoopLoweringPattern(MLIRContext *context, const LoweringOptions &options)
+      : MemRefOpPattern<OpTy, LoweringOptions>(context, options) {}
+
+  LogicalResult rewriteMemRefOp(OpTy op,
+                                PatternRewriter &rewriter) const final {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    lower(op, b);
+    rewriter.eraseOp(op);
+    return success();
+  }
+
+  virtual void lower(OpTy op, ImplicitLocOpBuilder &b) const = 0;
+};
 
 //===----------------------------------------------------------------------===//
 // Scalars and loops

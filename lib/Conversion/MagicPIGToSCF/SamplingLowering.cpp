@@ -90,16 +90,10 @@ static Value minOf(ImplicitLocOpBuilder &b, ArrayRef<Value> values) {
 /// zero fill is N / 64 vector stores, below the cost of step 2).
 /// Step 2 first reads all L bucket bounds (prefetching each bucket) and
 /// then walks the buckets, so the cache misses of the L tables overlap.
-struct RetrieveLowering : OpRewritePattern<RetrieveOp> {
-  RetrieveLowering(MLIRContext *context, const LoweringOptions &options)
-      : OpRewritePattern(context), options(options) {}
+struct RetrieveLowering : LoopLoweringPattern<RetrieveOp> {
+  using LoopLoweringPattern::LoopLoweringPattern;
 
-  LogicalResult matchAndRewrite(RetrieveOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!hasOnlyMemRefOperands(op))
-      return rewriter.notifyMatchFailure(
-          op, "expects memref operands (bufferize first)");
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  void lower(RetrieveOp op, ImplicitLocOpBuilder &b) const override {
     Value queryCodes = op.getQueryCodes(), offsets = op.getOffsets(),
           indices = op.getIndices(), candidates = op.getCandidates(),
           counts = op.getCounts();
@@ -289,11 +283,7 @@ struct RetrieveLowering : OpRewritePattern<RetrieveOp> {
             memref::DeallocOp::create(b, hits);
           });
         });
-    rewriter.eraseOp(op);
-    return success();
   }
-
-  LoweringOptions options;
 };
 
 //===----------------------------------------------------------------------===//
@@ -320,16 +310,10 @@ constexpr int64_t kCacheLineBytes = 64;
 /// The dot products and updates run along d in f32 vectors with a masked
 /// tail; the per-candidate math of B and C runs across candidates in
 /// vectors, so acos/log/exp are vector ops.
-struct EstimateLowering : OpRewritePattern<EstimateOp> {
-  EstimateLowering(MLIRContext *context, const LoweringOptions &options)
-      : OpRewritePattern(context), options(options) {}
+struct EstimateLowering : LoopLoweringPattern<EstimateOp> {
+  using LoopLoweringPattern::LoopLoweringPattern;
 
-  LogicalResult matchAndRewrite(EstimateOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!hasOnlyMemRefOperands(op))
-      return rewriter.notifyMatchFailure(
-          op, "expects memref operands (bufferize first)");
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  void lower(EstimateOp op, ImplicitLocOpBuilder &b) const override {
     Value query = op.getQuery(), key = op.getKey(), value = op.getValue(),
           norms = op.getKeyNorms(), mean = op.getKeyMean(),
           candidates = op.getCandidates(), counts = op.getCounts(),
@@ -612,11 +596,7 @@ struct EstimateLowering : OpRewritePattern<EstimateOp> {
             memref::DeallocOp::create(b, cosine);
           });
         });
-    rewriter.eraseOp(op);
-    return success();
   }
-
-  LoweringOptions options;
 };
 
 } // namespace
