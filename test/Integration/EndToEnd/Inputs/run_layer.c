@@ -17,7 +17,11 @@ enum { HQ = 4, HKV = 2, NP = 256, N = NP + 1, D = 16, GROUP = HQ / HKV };
 typedef struct { float *allocated, *aligned; int64_t offset, sizes[3], strides[3]; } MemRef3F;
 typedef struct { float *allocated, *aligned; int64_t offset, sizes[4], strides[4]; } MemRef4F;
 typedef struct { int32_t *allocated, *aligned; int64_t offset, sizes[4], strides[4]; } MemRef4I;
+typedef struct { int32_t *allocated, *aligned; int64_t offset, sizes[2], strides[2]; } MemRef2I;
 typedef struct { MemRef4F out; MemRef4I offsets, indices; MemRef3F norms, mean; } PrefillResults;
+// magicpig-compile --return-counts (the default): decode also returns the
+// retrieve count [1, HQ] of the sparse layer.
+typedef struct { MemRef4F out; MemRef2I counts; } DecodeResults;
 
 static MemRef4F view4(float *data, int64_t a, int64_t b, int64_t c, int64_t d) {
   MemRef4F m = {data, data, 0, {a, b, c, d}, {b * c * d, c * d, d, 1}};
@@ -41,8 +45,8 @@ int main(int argc, char **argv) {
   if (!lib) { fprintf(stderr, "%s\n", dlerror()); return 2; }
   void (*prefill)(PrefillResults *, MemRef4F *, MemRef4F *, MemRef4F *) =
       (void (*)(PrefillResults *, MemRef4F *, MemRef4F *, MemRef4F *))dlsym(lib, "_mlir_ciface_prefill");
-  void (*decode)(MemRef4F *, MemRef4F *, MemRef4F *, MemRef4F *, MemRef4I *, MemRef4I *, MemRef3F *, MemRef3F *) =
-      (void (*)(MemRef4F *, MemRef4F *, MemRef4F *, MemRef4F *, MemRef4I *, MemRef4I *, MemRef3F *, MemRef3F *))
+  void (*decode)(DecodeResults *, MemRef4F *, MemRef4F *, MemRef4F *, MemRef4I *, MemRef4I *, MemRef3F *, MemRef3F *) =
+      (void (*)(DecodeResults *, MemRef4F *, MemRef4F *, MemRef4F *, MemRef4I *, MemRef4I *, MemRef3F *, MemRef3F *))
           dlsym(lib, "_mlir_ciface_decode");
   if (!prefill || !decode) { fprintf(stderr, "entry points missing\n"); return 2; }
 
@@ -84,9 +88,17 @@ int main(int argc, char **argv) {
   PrefillResults index;
   prefill(&index, &mq, &mk, &mv);
 
-  MemRef4F out, dq = view4(&qd[0][0], 1, HQ, 1, D), dk = view4(&k[0][0][0], 1, HKV, N, D),
-                dv = view4(&v[0][0][0], 1, HKV, N, D);
-  decode(&out, &dq, &dk, &dv, &index.offsets, &index.indices, &index.norms, &index.mean);
+  MemRef4F dq = view4(&qd[0][0], 1, HQ, 1, D), dk = view4(&k[0][0][0], 1, HKV, N, D),
+           dv = view4(&v[0][0][0], 1, HKV, N, D);
+  DecodeResults results;
+  decode(&results, &dq, &dk, &dv, &index.offsets, &index.indices, &index.norms, &index.mean);
+  MemRef4F out = results.out;
+  int minCount = NP, maxCount = 0;
+  for (int h = 0; h < HQ; ++h) {
+    int c = results.counts.aligned[results.counts.offset + h * results.counts.strides[1]];
+    if (c < minCount) minCount = c;
+    if (c > maxCount) maxCount = c;
+  }
 
   // Exact decode attention over all N keys.
   double maxErr = 0, errSq = 0, refSq = 0, minHeavyMass = 1;
@@ -115,8 +127,9 @@ int main(int argc, char **argv) {
   double rel = sqrt(errSq / refSq);
   printf("max abs error %.3g, relative L2 error %.3g\n", maxErr, rel);
   printf("heavy-hitter softmax mass (min over heads) %.4f\n", minHeavyMass);
+  printf("retrieved keys per head: min %d max %d\n", minCount, maxCount);
   printf("within tolerance: %d\n", rel <= tolerance);
-  free(out.allocated); free(index.out.allocated); free(index.offsets.allocated);
+  free(out.allocated); free(results.counts.allocated); free(index.out.allocated); free(index.offsets.allocated);
   free(index.indices.allocated); free(index.norms.allocated); free(index.mean.allocated);
   return 0;
 }
