@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job until the model path is wired to the compiled graph: sets the
+# A secondary example (the main job is scripts/generate.sh): sets the
 # machine up, builds, then compiles the bundled MagicPIG decode-layer example
 # (examples/sparse_decode_layer.mlir) through --magicpig-cpu-pipeline and runs
 # it with magicpig-run. It prints, per query head, the sampled output's
