@@ -15,8 +15,9 @@
 //   out[e] = acc[e] / l,  lse = m + log l (-inf for an empty set)
 //
 // The accumulator row lives in a device scratch buffer [B, Hq, S, dv] (the
-// output's size, in f32 whatever the output type). The key set and the
-// final lse come from AttentionMath.h, shared with the CPU lowering.
+// output's size, in f32 whatever the output type). The op's operands, the
+// key set and the final lse come from AttentionMath.h, shared with the CPU
+// lowering.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,19 +41,6 @@
 
 using namespace mlir;
 using namespace mlir::magicpig;
-
-namespace {
-/// attention attends to [0, N) (causally limited with a query-length dim);
-/// window_attention to its sink and window segments and also writes lse.
-struct AttentionSpec {
-  Value query, key, value, output;
-  Value lse;         // window_attention only.
-  Value windowStart; // window_attention only.
-  int64_t sinkTokens = 0;
-  float scale = 1.0f;
-  bool causal = false;
-};
-} // namespace
 
 static void buildAttentionKernel(ImplicitLocOpBuilder &b,
                                  const AttentionSpec &spec,
@@ -268,14 +256,7 @@ struct AttentionToGPU : OpRewritePattern<AttentionOp> {
     if (failed(checkDeviceOperands(op, rewriter)))
       return failure();
     rewriter.setInsertionPoint(op);
-    AttentionSpec spec;
-    spec.query = op.getQuery();
-    spec.key = op.getKey();
-    spec.value = op.getValue();
-    spec.output = op.getOutput();
-    spec.scale = op.getScale().convertToFloat();
-    spec.causal = op.getCausal();
-    replaceWithAttentionOnDevice(rewriter, op, spec, options);
+    replaceWithAttentionOnDevice(rewriter, op, getAttentionSpec(op), options);
     return success();
   }
 
@@ -293,16 +274,7 @@ struct WindowAttentionToGPU : OpRewritePattern<WindowAttentionOp> {
     if (failed(checkDeviceOperands(op, rewriter)))
       return failure();
     rewriter.setInsertionPoint(op);
-    AttentionSpec spec;
-    spec.query = op.getQuery();
-    spec.key = op.getKey();
-    spec.value = op.getValue();
-    spec.output = op.getOutput();
-    spec.lse = op.getLse();
-    spec.windowStart = op.getWindowStart();
-    spec.sinkTokens = static_cast<int64_t>(op.getSinkTokens());
-    spec.scale = op.getScale().convertToFloat();
-    replaceWithAttentionOnDevice(rewriter, op, spec, options);
+    replaceWithAttentionOnDevice(rewriter, op, getAttentionSpec(op), options);
     return success();
   }
 

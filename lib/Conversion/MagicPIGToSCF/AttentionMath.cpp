@@ -11,6 +11,30 @@
 using namespace mlir;
 using namespace mlir::magicpig;
 
+AttentionSpec mlir::magicpig::getAttentionSpec(AttentionOp op) {
+  AttentionSpec spec;
+  spec.query = op.getQuery();
+  spec.key = op.getKey();
+  spec.value = op.getValue();
+  spec.output = op.getOutput();
+  spec.scale = op.getScale().convertToFloat();
+  spec.causal = op.getCausal();
+  return spec;
+}
+
+AttentionSpec mlir::magicpig::getAttentionSpec(WindowAttentionOp op) {
+  AttentionSpec spec;
+  spec.query = op.getQuery();
+  spec.key = op.getKey();
+  spec.value = op.getValue();
+  spec.output = op.getOutput();
+  spec.lse = op.getLse();
+  spec.windowStart = op.getWindowStart();
+  spec.sinkTokens = static_cast<int64_t>(op.getSinkTokens());
+  spec.scale = op.getScale().convertToFloat();
+  return spec;
+}
+
 WindowSegments mlir::magicpig::buildWindowSegments(ImplicitLocOpBuilder &b,
                                                    Value numKeys,
                                                    Value windowStart,

@@ -2,8 +2,9 @@
 //
 // The few formulas of attention that both the loop lowering
 // (convert-magicpig-to-scf) and the device lowering (convert-magicpig-to-gpu)
-// evaluate: which keys a window_attention sees, the log-sum-exp of a
-// finished softmax, and the weights of a merge. They live here once, so the
+// evaluate: what an attention or window_attention op attends to, which keys
+// a window_attention sees, the log-sum-exp of a finished softmax, and the
+// weights of a merge. They live here once, so the
 // two targets cannot disagree on an edge case (an empty key set, a side at
 // -inf).
 //
@@ -12,10 +13,26 @@
 #ifndef MAGICPIG_LIB_CONVERSION_MAGICPIGTOSCF_ATTENTIONMATH_H
 #define MAGICPIG_LIB_CONVERSION_MAGICPIGTOSCF_ATTENTIONMATH_H
 
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/Value.h"
 
 namespace mlir::magicpig {
+
+/// What attention and window_attention have in common. An attention op
+/// attends to keys [0, N) (causally limited when it has a query-length
+/// dim); a window_attention op to the two segments of buildWindowSegments,
+/// and it also writes the log-sum-exp.
+struct AttentionSpec {
+  Value query, key, value, output;
+  Value lse;         // window_attention only.
+  Value windowStart; // window_attention only.
+  int64_t sinkTokens = 0;
+  float scale = 1.0f;
+  bool causal = false;
+};
+AttentionSpec getAttentionSpec(AttentionOp op);
+AttentionSpec getAttentionSpec(WindowAttentionOp op);
 
 /// The keys of window_attention: [0, firstEnd) U [secondBegin, N) with
 /// firstEnd = min(sink, N) and secondBegin = min(max(windowStart, sink), N).

@@ -26,6 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AttentionMath.h"
 #include "LoweringUtils.h"
 
 #include "magicpig/Conversion/MagicPIGToSCF/MagicPIGToSCF.h"
@@ -111,18 +112,6 @@ withStackScope(ImplicitLocOpBuilder &b,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// What attention and window_attention have in common. An attention op
-/// attends to keys [0, N); a window_attention op to the two segments
-/// [0, min(sink, N)) and [max(window_start, sink), N).
-struct AttentionSpec {
-  Value query, key, value, output;
-  Value lse;         // window_attention only.
-  Value windowStart; // window_attention only.
-  int64_t sinkTokens = 0;
-  float scale = 1.0f;
-  bool causal = false;
-};
-
 /// Sizes and buffers shared by the task loop and the merge loop.
 class AttentionLowering {
 public:
@@ -195,9 +184,10 @@ void AttentionLowering::computeSizes() {
       b.createOrFold<arith::DivUIOp>(groupSize, constantIndex(b, rowsPerTile));
 
   if (spec.windowStart) {
-    Value sink = constantIndex(b, spec.sinkTokens);
-    seg0End = minIndex(b, sink, numKeys);
-    seg1Begin = minIndex(b, maxIndex(b, spec.windowStart, sink), numKeys);
+    WindowSegments segments =
+        buildWindowSegments(b, numKeys, spec.windowStart, spec.sinkTokens);
+    seg0End = segments.firstEnd;
+    seg1Begin = segments.secondBegin;
   } else {
     seg0End = zero;
     seg1Begin = zero;
@@ -535,44 +525,20 @@ void AttentionLowering::buildMerge(ImplicitLocOpBuilder &b, Value batch,
         return SmallVector<Value>{};
       });
 
-  if (spec.lse) {
-    Value lse =
-        arith::AddFOp::create(b, globalMax, math::LogOp::create(b, total));
-    lse = arith::SelectOp::create(b, nonEmpty, lse, negInf);
-    memref::StoreOp::create(b, lse, spec.lse, ValueRange{batch, head});
-  }
+  if (spec.lse)
+    memref::StoreOp::create(b, buildLogSumExp(b, globalMax, total), spec.lse,
+                            ValueRange{batch, head});
 }
 
 namespace {
-struct AttentionOpLowering : LoopLoweringPattern<AttentionOp> {
-  using LoopLoweringPattern::LoopLoweringPattern;
+/// attention and window_attention: the same loops over their key sets.
+template <typename OpTy>
+struct AttentionOpLowering : LoopLoweringPattern<OpTy> {
+  using LoopLoweringPattern<OpTy>::LoopLoweringPattern;
 
-  void lower(AttentionOp op, ImplicitLocOpBuilder &b) const override {
-    AttentionSpec spec;
-    spec.query = op.getQuery();
-    spec.key = op.getKey();
-    spec.value = op.getValue();
-    spec.output = op.getOutput();
-    spec.scale = op.getScale().convertToFloat();
-    spec.causal = op.getCausal();
-    AttentionLowering(b, spec, options).build();
-  }
-};
-
-struct WindowAttentionOpLowering : LoopLoweringPattern<WindowAttentionOp> {
-  using LoopLoweringPattern::LoopLoweringPattern;
-
-  void lower(WindowAttentionOp op, ImplicitLocOpBuilder &b) const override {
-    AttentionSpec spec;
-    spec.query = op.getQuery();
-    spec.key = op.getKey();
-    spec.value = op.getValue();
-    spec.output = op.getOutput();
-    spec.lse = op.getLse();
-    spec.windowStart = op.getWindowStart();
-    spec.sinkTokens = static_cast<int64_t>(op.getSinkTokens());
-    spec.scale = op.getScale().convertToFloat();
-    AttentionLowering(b, spec, options).build();
+  void lower(OpTy op, ImplicitLocOpBuilder &b) const override {
+    AttentionSpec spec = getAttentionSpec(op);
+    AttentionLowering(b, spec, this->options).build();
   }
 };
 } // namespace
@@ -583,9 +549,9 @@ struct WindowAttentionOpLowering : LoopLoweringPattern<WindowAttentionOp> {
 
 namespace {
 /// lse = logaddexp(lse_a, lse_b), out = exp(lse_a - lse) out_a +
-/// exp(lse_b - lse) out_b, computed relative to M = max(lse_a, lse_b) so a
-/// side at -inf gets weight exp(-inf) = 0; both at -inf give out 0 and
-/// lse -inf through selects, so no NaN reaches the result.
+/// exp(lse_b - lse) out_b, with the weights of buildMergeWeights (shared
+/// with the device kernel): a side at -inf weighs 0, and both at -inf give
+/// out 0 and lse -inf, so no NaN reaches the result.
 struct MergeOpLowering : LoopLoweringPattern<MergeOp> {
   using LoopLoweringPattern::LoopLoweringPattern;
 
@@ -599,26 +565,13 @@ struct MergeOpLowering : LoopLoweringPattern<MergeOp> {
     buildParallel(
         b, {dimSize(b, out, 0), dimSize(b, out, 1)},
         [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-          Value negInf = negInfF32(b), zeroF = constantF32(b, 0.0f);
-          Value a = memref::LoadOp::create(b, lseA, ivs);
-          Value c = memref::LoadOp::create(b, lseB, ivs);
-          Value m = arith::MaximumFOp::create(b, a, c);
-          Value empty =
-              arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, m, negInf);
-          Value wa = math::ExpOp::create(b, arith::SubFOp::create(b, a, m));
-          Value wb = math::ExpOp::create(b, arith::SubFOp::create(b, c, m));
-          Value sum = arith::AddFOp::create(b, wa, wb);
-          Value coeffA = arith::SelectOp::create(
-              b, empty, zeroF, arith::DivFOp::create(b, wa, sum));
-          Value coeffB = arith::SelectOp::create(
-              b, empty, zeroF, arith::DivFOp::create(b, wb, sum));
-          Value merged = arith::SelectOp::create(
-              b, empty, negInf,
-              arith::AddFOp::create(b, m, math::LogOp::create(b, sum)));
-          memref::StoreOp::create(b, merged, lse, ivs);
+          MergeWeights weights =
+              buildMergeWeights(b, memref::LoadOp::create(b, lseA, ivs),
+                                memref::LoadOp::create(b, lseB, ivs));
+          memref::StoreOp::create(b, weights.lse, lse, ivs);
 
-          Value splatA = splatF32(b, width, coeffA);
-          Value splatB = splatF32(b, width, coeffB);
+          Value splatA = splatF32(b, width, weights.weightA);
+          Value splatB = splatF32(b, width, weights.weightB);
           forEachChunk(
               b, valueDim, width, {},
               [&](ImplicitLocOpBuilder &b, VectorChunk chunk, ValueRange) {
@@ -770,7 +723,8 @@ struct CenterKeysOpLowering : LoopLoweringPattern<CenterKeysOp> {
 
 void mlir::magicpig::populateDenseAttentionLoweringPatterns(
     RewritePatternSet &patterns, const LoweringOptions &options) {
-  patterns.add<AttentionOpLowering, WindowAttentionOpLowering, MergeOpLowering,
+  patterns.add<AttentionOpLowering<AttentionOp>,
+               AttentionOpLowering<WindowAttentionOp>, MergeOpLowering,
                KeyNormsOpLowering, CenterKeysOpLowering>(patterns.getContext(),
                                                          options);
 }

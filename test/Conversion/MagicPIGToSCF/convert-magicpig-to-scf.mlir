@@ -162,6 +162,7 @@ func.func @prefill_causal(%q: memref<1x4x3x20xf32>, %k: memref<1x2x?x20xf32>,
 // CHECK: arith.select %[[INSINK]], %{{.+}}, %[[WINBEGIN]] : index
 // CHECK: arith.select %[[INSINK]], %[[SINKEND]], %[[N]] : index
 // CHECK: scf.parallel
+// CHECK: arith.cmpf ogt
 // CHECK: %[[NONEMPTY:.+]] = arith.cmpf ogt
 // CHECK: %[[LOG:.+]] = math.log
 // CHECK: %[[L:.+]] = arith.addf %{{.+}}, %[[LOG]] : f32
@@ -185,9 +186,9 @@ func.func @window(%q: memref<1x4x64xf32>, %k: memref<1x2x?x64xf16>,
 // CHECK-SAME: %[[OB:[a-zA-Z0-9]+]]: memref<2x8x20xf32>, %[[LB:[a-zA-Z0-9]+]]: memref<2x8xf32>
 // CHECK-SAME: %[[O:[a-zA-Z0-9]+]]: memref<2x8x20xf32>, %[[L:[a-zA-Z0-9]+]]: memref<2x8xf32>
 // CHECK: scf.parallel (%[[B:.+]], %[[H:.+]]) =
-// CHECK: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK: %[[A:.+]] = memref.load %[[LA]][%[[B]], %[[H]]]
 // CHECK: %[[C:.+]] = memref.load %[[LB]][%[[B]], %[[H]]]
+// CHECK: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
 // CHECK: %[[M:.+]] = arith.maximumf %[[A]], %[[C]] : f32
 // CHECK: %[[EMPTY:.+]] = arith.cmpf oeq, %[[M]], %[[NEGINF]] : f32
 // CHECK: %[[WA:.+]] = math.exp
