@@ -245,45 +245,22 @@ static void replaceWithAttentionOnDevice(PatternRewriter &rewriter,
 }
 
 namespace {
-struct AttentionToGPU : OpRewritePattern<AttentionOp> {
-  AttentionToGPU(MLIRContext *context, const GPULoweringOptions &options)
-      : OpRewritePattern(context), options(options) {}
+/// attention and window_attention: the same kernel over their key sets.
+template <typename OpTy>
+struct AttentionToGPU : DeviceOpPattern<OpTy> {
+  using DeviceOpPattern<OpTy>::DeviceOpPattern;
 
-  LogicalResult matchAndRewrite(AttentionOp op,
+  LogicalResult rewriteOnDevice(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(op, "expected the memref form");
-    if (failed(checkDeviceOperands(op, rewriter)))
-      return failure();
-    rewriter.setInsertionPoint(op);
-    replaceWithAttentionOnDevice(rewriter, op, getAttentionSpec(op), options);
+    replaceWithAttentionOnDevice(rewriter, op, getAttentionSpec(op),
+                                 this->options);
     return success();
   }
-
-  GPULoweringOptions options;
-};
-
-struct WindowAttentionToGPU : OpRewritePattern<WindowAttentionOp> {
-  WindowAttentionToGPU(MLIRContext *context, const GPULoweringOptions &options)
-      : OpRewritePattern(context), options(options) {}
-
-  LogicalResult matchAndRewrite(WindowAttentionOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(op, "expected the memref form");
-    if (failed(checkDeviceOperands(op, rewriter)))
-      return failure();
-    rewriter.setInsertionPoint(op);
-    replaceWithAttentionOnDevice(rewriter, op, getAttentionSpec(op), options);
-    return success();
-  }
-
-  GPULoweringOptions options;
 };
 } // namespace
 
 void mlir::magicpig::populateAttentionToGPUPatterns(RewritePatternSet &patterns,
                                     const GPULoweringOptions &options) {
-  patterns.add<AttentionToGPU, WindowAttentionToGPU>(patterns.getContext(),
-                                                     options);
+  patterns.add<AttentionToGPU<AttentionOp>, AttentionToGPU<WindowAttentionOp>>(
+      patterns.getContext(), options);
 }

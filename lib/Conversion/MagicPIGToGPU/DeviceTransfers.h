@@ -19,6 +19,8 @@
 #ifndef MAGICPIG_LIB_CONVERSION_MAGICPIGTOGPU_DEVICETRANSFERS_H
 #define MAGICPIG_LIB_CONVERSION_MAGICPIGTOGPU_DEVICETRANSFERS_H
 
+#include "../MagicPIGToSCF/LoweringUtils.h"
+
 #include "magicpig/Conversion/MagicPIGToGPU/MagicPIGToGPU.h"
 
 #include "mlir/IR/BuiltinTypes.h"
@@ -54,6 +56,27 @@ struct DeviceWork {
 /// Fails (with a match failure reason) when an operand of `op` lives in a
 /// memory space other than the host's default one.
 LogicalResult checkDeviceOperands(Operation *op, PatternRewriter &rewriter);
+
+/// A device lowering of the memref form of `OpTy`: the operands must be host
+/// buffers (checkDeviceOperands), and `rewriteOnDevice` runs with the
+/// insertion point at the op, which it replaces (replaceWithDeviceWork) or
+/// leaves untouched with a match failure.
+template <typename OpTy>
+struct DeviceOpPattern : MemRefOpPattern<OpTy, GPULoweringOptions> {
+  DeviceOpPattern(MLIRContext *context, const GPULoweringOptions &options)
+      : MemRefOpPattern<OpTy, GPULoweringOptions>(context, options) {}
+
+  LogicalResult rewriteMemRefOp(OpTy op,
+                                PatternRewriter &rewriter) const final {
+    if (failed(checkDeviceOperands(op, rewriter)))
+      return failure();
+    rewriter.setInsertionPoint(op);
+    return rewriteOnDevice(op, rewriter);
+  }
+
+  virtual LogicalResult rewriteOnDevice(OpTy op,
+                                        PatternRewriter &rewriter) const = 0;
+};
 
 /// Replaces `op` by the issue / complete chains of `work` around `launch`.
 /// Host memrefs with a non-identity layout are staged through contiguous

@@ -53,17 +53,11 @@ static void buildMergeKernel(ImplicitLocOpBuilder &b,
 }
 
 namespace {
-struct MergeToGPU : OpRewritePattern<MergeOp> {
-  MergeToGPU(MLIRContext *context, const GPULoweringOptions &options)
-      : OpRewritePattern(context), options(options) {}
+struct MergeToGPU : DeviceOpPattern<MergeOp> {
+  using DeviceOpPattern::DeviceOpPattern;
 
-  LogicalResult matchAndRewrite(MergeOp op,
+  LogicalResult rewriteOnDevice(MergeOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(op, "expected the memref form");
-    if (failed(checkDeviceOperands(op, rewriter)))
-      return failure();
-    rewriter.setInsertionPoint(op);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value batchSize = dimSize(b, op.getOutput(), 0);
     Value queryHeads = dimSize(b, op.getOutput(), 1);
@@ -84,8 +78,6 @@ struct MergeToGPU : OpRewritePattern<MergeOp> {
         });
     return success();
   }
-
-  GPULoweringOptions options;
 };
 } // namespace
 

@@ -89,20 +89,14 @@ static void buildSimHashKernel(ImplicitLocOpBuilder &b, SimHashOp op,
 }
 
 namespace {
-struct SimHashToGPU : OpRewritePattern<SimHashOp> {
-  SimHashToGPU(MLIRContext *context, const GPULoweringOptions &options)
-      : OpRewritePattern(context), options(options) {}
+struct SimHashToGPU : DeviceOpPattern<SimHashOp> {
+  using DeviceOpPattern::DeviceOpPattern;
 
-  LogicalResult matchAndRewrite(SimHashOp op,
+  LogicalResult rewriteOnDevice(SimHashOp op,
                                 PatternRewriter &rewriter) const override {
-    if (!op.hasPureBufferSemantics())
-      return rewriter.notifyMatchFailure(op, "expected the memref form");
     if (!isDeviceSimHash(op))
       return rewriter.notifyMatchFailure(
           op, "dynamic projection width: left to the host lowering");
-    if (failed(checkDeviceOperands(op, rewriter)))
-      return failure();
-    rewriter.setInsertionPoint(op);
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     Value input = op.getInput();
     int64_t rank = cast<MemRefType>(input.getType()).getRank();
@@ -125,8 +119,6 @@ struct SimHashToGPU : OpRewritePattern<SimHashOp> {
         });
     return success();
   }
-
-  GPULoweringOptions options;
 };
 } // namespace
 
