@@ -17,9 +17,12 @@ relative errors against exact attention are compared with
 `methods.magicpig` (the numpy reference) on the same inputs.
 """
 
+import argparse
+import json
 import math
 import os
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -112,25 +115,13 @@ class CompiledLayer:
         return out[0, :, 0, :]
 
 
-def run(capture, layers, options, workdir, compiler):
-    """Per (layer, query, head): reference vs compiled output and error."""
+def check(capture, layers, options, library):
+    """Per (layer, query, head): reference vs compiled output and error, in
+    this process."""
     from magicpig import reference
     from magicpig.projection import simhash_projection
 
     hq, d = capture.queries.shape[1], capture.queries.shape[3]
-    hkv = capture.keys.shape[1]
-    os.makedirs(workdir, exist_ok=True)
-    mlir = os.path.join(workdir, f"layer_h{hq}_kv{hkv}_d{d}.mlir")
-    if not os.path.isfile(mlir):
-        progress(f"exporting the one-layer graph to {mlir}")
-        text = export_layer_mlir(hq, hkv, d, 16384)
-        with open(mlir, "w") as f:
-            f.write(text)
-    library = os.path.join(workdir, f"layer_K{options.lsh_bits}_L{options.lsh_tables}"
-                                    f"_T{options.min_collisions}_S{options.sink_tokens}"
-                                    f"_W{options.window_tokens}_seed{options.seed}.so")
-    progress(f"compiling {os.path.basename(library)}")
-    command, seconds = compile_layer(mlir, library, compiler, options)
     layer_graph = CompiledLayer(library)
     layer_graph.hq = hq
     projection = simhash_projection(d, options.lsh_bits, options.lsh_tables, options.seed)
@@ -153,5 +144,68 @@ def run(capture, layers, options, workdir, compiler):
                              "ref_err": float(ref_err[h]), "compiled_err": float(comp_err[h]),
                              "compiled_vs_ref": float(diff[h]),
                              "touched": int(ref_touched[h])})
-    return {"command": command, "compile_seconds": seconds, "rows": rows,
-            "length": capture.length, "options": [options.lsh_bits, options.lsh_tables]}
+    return rows
+
+
+def run(capture_path, capture, layers, options, workdir, compiler):
+    """Exports and compiles the layer graph, then runs `check` in a child
+    process (a fault in the compiled code is reported, not fatal)."""
+    hq, d = capture.queries.shape[1], capture.queries.shape[3]
+    hkv = capture.keys.shape[1]
+    os.makedirs(workdir, exist_ok=True)
+    mlir = os.path.join(workdir, f"layer_h{hq}_kv{hkv}_d{d}.mlir")
+    if not os.path.isfile(mlir):
+        progress(f"exporting the one-layer graph to {mlir}")
+        text = export_layer_mlir(hq, hkv, d, 16384)
+        with open(mlir, "w") as f:
+            f.write(text)
+    library = os.path.join(workdir, f"layer_K{options.lsh_bits}_L{options.lsh_tables}"
+                                    f"_T{options.min_collisions}_S{options.sink_tokens}"
+                                    f"_W{options.window_tokens}_seed{options.seed}.so")
+    progress(f"compiling {os.path.basename(library)}")
+    command, seconds = compile_layer(mlir, library, compiler, options)
+    out_json = os.path.join(workdir, "check.json")
+    if os.path.exists(out_json):
+        os.remove(out_json)
+    o = options
+    cmd = [sys.executable, "-m", "magicpig.eval.compiled_check", "--capture", capture_path,
+           "--library", library, "--layers", ",".join(map(str, layers)),
+           "--options", json.dumps([o.lsh_bits, o.lsh_tables, o.min_collisions,
+                                    o.sink_tokens, o.window_tokens, o.seed]),
+           "--out", out_json]
+    progress(f"running the compiled layer on {len(layers)} captured layers")
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    outcome = {"command": command, "compile_seconds": seconds, "length": capture.length,
+               "options": [o.lsh_bits, o.lsh_tables], "layers": list(layers)}
+    if result.returncode != 0 or not os.path.isfile(out_json):
+        outcome["failure"] = (f"the compiled layer exited with status {result.returncode}"
+                              f"{' (signal ' + str(-result.returncode) + ')' if result.returncode < 0 else ''}"
+                              f": {result.stderr.strip()[-500:]}")
+        outcome["rows"] = []
+        return outcome
+    with open(out_json) as f:
+        outcome["rows"] = json.load(f)
+    return outcome
+
+
+def _worker(argv=None):
+    from magicpig.eval.capture import Capture
+    from magicpig.options import MagicPigOptions
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--capture", required=True)
+    p.add_argument("--library", required=True)
+    p.add_argument("--layers", required=True)
+    p.add_argument("--options", required=True)
+    p.add_argument("--out", required=True)
+    a = p.parse_args(argv)
+    z = np.load(a.capture)
+    cap = Capture(z["keys"], z["values"], z["queries"], z["logits"])
+    options = MagicPigOptions(*json.loads(a.options))
+    rows = check(cap, [int(x) for x in a.layers.split(",")], options, a.library)
+    with open(a.out, "w") as f:
+        json.dump(rows, f)
+
+
+if __name__ == "__main__":
+    _worker()

@@ -1,0 +1,305 @@
+"""docs/accuracy.md and docs/accuracy/*.png from the stored results.
+
+Everything in the page is computed here from results.json and the per head
+arrays of the layers phase; nothing is typed in by hand.
+"""
+
+import os
+
+import numpy as np
+
+from magicpig.eval.layer_error import LayerStudy
+
+NAMES = {"magicpig": "MagicPIG", "topk": "oracle TopK", "quest": "Quest",
+         "oracle": "oracle sampling", "dense": "dense"}
+COLORS = {"magicpig": "tab:red", "topk": "tab:blue", "quest": "tab:green",
+          "oracle": "tab:purple", "dense": "black"}
+
+
+def _pct(x):
+    return f"{100 * x:.2f}%"
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _load_studies(data, work):
+    layers = data.get("layers")
+    if not layers:
+        return {}
+    out = {}
+    for n, name in layers["files"].items():
+        path = os.path.join(work, name)
+        if os.path.isfile(path):
+            z = dict(np.load(path))
+            out[int(n)] = LayerStudy.from_arrays(z, "")
+    return out
+
+
+def _sparse_index(study, dense):
+    return [i for i, l in enumerate(study.layers) if l not in dense]
+
+
+def plot_error_vs_budget(studies, dense, path):
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(studies), figsize=(5 * len(studies), 4), squeeze=False)
+    for ax, (n, st) in zip(axes[0], sorted(studies.items())):
+        keep = _sparse_index(st, dense)
+        for m in ("topk", "quest", "oracle"):
+            x = [np.nanmean(st.grid_frac[m][fi][keep]) for fi in range(len(st.fractions))]
+            y = [np.nanmean(st.grid_err[m][fi][keep]) for fi in range(len(st.fractions))]
+            ax.plot(x, y, "o-", color=COLORS[m], label=NAMES[m])
+        x = [np.nanmean(st.frac["magicpig"][ci][keep]) for ci in range(len(st.configs))]
+        y = [np.nanmean(st.err["magicpig"][ci][keep]) for ci in range(len(st.configs))]
+        ax.plot(x, y, "s", color=COLORS["magicpig"], label="MagicPIG (K, L)")
+        for (k, l), xi, yi in zip(st.configs, x, y):
+            ax.annotate(f"{k},{l}", (xi, yi), fontsize=7, xytext=(3, 3),
+                        textcoords="offset points")
+        ax.axvspan(0.03, 0.05, color="0.9")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("keys touched (measured fraction)")
+        ax.set_ylabel("relative L2 error (mean, sparse layers)")
+        ax.set_title(f"{n} tokens")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_head_ratio(studies, ci, path):
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(studies), figsize=(4 * len(studies), 6), squeeze=False)
+    for ax, (n, st) in zip(axes[0], sorted(studies.items())):
+        mp = np.nanmean(st.err["magicpig"][ci], axis=-1)
+        tk = np.nanmean(st.err["topk"][ci], axis=-1)
+        ratio = np.log2(mp / np.maximum(tk, 1e-12))
+        im = ax.imshow(ratio, cmap="RdBu_r", vmin=-3, vmax=3, aspect="auto")
+        ax.set_yticks(range(len(st.layers)))
+        ax.set_yticklabels(st.layers, fontsize=6)
+        ax.set_xlabel("query head")
+        ax.set_ylabel("layer")
+        ax.set_title(f"{n} tokens", fontsize=9)
+    fig.colorbar(im, ax=axes[0].tolist(), label="log2(MagicPIG error / TopK error)")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_sweep(summary, path):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for n, rows in sorted(summary.items(), key=lambda t: int(t[0])):
+        ax.plot([r["frac_magicpig"] for r in rows], [r["err_magicpig"] for r in rows], "o",
+                label=f"MagicPIG, {n} tokens")
+        for r in rows:
+            ax.annotate(f"{r['K']},{r['L']}", (r["frac_magicpig"], r["err_magicpig"]),
+                        fontsize=6, xytext=(2, 2), textcoords="offset points")
+    ax.axvspan(0.03, 0.05, color="0.9")
+    ax.set_xscale("log")
+    ax.set_xlabel("keys touched (measured fraction)")
+    ax.set_ylabel("relative L2 error (mean, sparse layers)")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_needle(needle, methods, path):
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    contexts = sorted(int(n) for n, cases in needle["contexts"].items() if cases)
+    for m in methods:
+        acc = [np.mean([c[m]["correct"] for c in needle["contexts"][str(n)]]) for n in contexts]
+        ax.plot(contexts, acc, "o-", color=COLORS[m], label=NAMES[m])
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(contexts)
+    ax.set_xticklabels([str(n) for n in contexts])
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("context (tokens)")
+    ax.set_ylabel("passkey accuracy")
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(data, work, out_path, plot_dir):
+    os.makedirs(plot_dir, exist_ok=True)
+    rel = os.path.relpath(plot_dir, os.path.dirname(os.path.abspath(out_path)) or ".")
+    studies = _load_studies(data, work)
+    L = []
+    L.append("# Accuracy: MagicPIG vs TopK vs Quest vs exact on SmolLM2-135M\n")
+    L.append("Generated by `python3 -m magicpig.eval` (python/magicpig/eval/); every "
+             "number and plot below is measured by that command and written by its "
+             "`report` phase. Do not edit by hand.\n")
+    L.append("## How this page was produced\n")
+    for phase in ("layers", "compiled", "ppl", "needle"):
+        if phase in data:
+            t = data.get("timings", {}).get(phase)
+            L.append(f"- `{phase}`: `{data[phase]['eval_command']}`"
+                     + (f" ({t / 60:.1f} min)" if t else ""))
+    L.append("")
+    L.append(data.get("_preamble", ""))
+
+    layers = data.get("layers")
+    dense = set(layers["dense_layers"]) if layers else set()
+    if layers:
+        L.append("## Per layer and head: output error at matched budgets\n")
+        L.append(f"Caches captured from {len(layers['sources'])} license text(s) "
+                 f"({', '.join(os.path.basename(s) for s in layers['sources'])}, "
+                 f"/usr/share/common-licenses); {layers['queries']} decode queries per "
+                 f"context (the last positions of the text; the index is built on the "
+                 f"tokens before them). Layers {layers['layers'][0]}..{layers['layers'][-1]}"
+                 f" ({len(layers['layers'])}); MagicPIG's dense layers "
+                 f"{sorted(dense)} are excluded from the means. Error = "
+                 f"|o - o_exact| / |o_exact| per head and query. 'keys touched' counts, "
+                 f"per head, every key whose K/V row is read: for MagicPIG sink + "
+                 f"window + retrieved keys; the baselines get MagicPIG's measured count "
+                 f"for the same head and query. 'wins' = share of (layer, head) pairs, "
+                 f"error averaged over queries, where MagicPIG's error is below the "
+                 f"baseline's.\n")
+        default = tuple(data.get("default", {}).get("config", (10, 150)))
+        for n, rows in sorted(layers["summary"].items(), key=lambda t: int(t[0])):
+            L.append(f"### {n} tokens\n")
+            table = []
+            for r in rows:
+                mark = " (default)" if (r["K"], r["L"]) == default else ""
+                table.append([f"{r['K']}, {r['L']}{mark}", _pct(r["frac_magicpig"]),
+                              f"{r['err_magicpig']:.3f} / {r['median_err_magicpig']:.3f}",
+                              f"{r['err_topk']:.3f} / {r['median_err_topk']:.3f}",
+                              f"{r['err_quest']:.3f} / {r['median_err_quest']:.3f}",
+                              f"{r['err_oracle']:.3f} ({_pct(r['frac_oracle'])})",
+                              _pct(r["wins_topk"]), _pct(r["wins_quest"]),
+                              _pct(r["wins_oracle"])])
+            L.append(_table(["K, L", "keys touched", "MagicPIG err mean / median",
+                             "TopK", "Quest", "oracle sampling (touched)",
+                             "wins vs TopK", "wins vs Quest", "wins vs oracle"], table))
+            L.append("")
+        if studies:
+            plot_error_vs_budget(studies, dense, os.path.join(plot_dir, "error_vs_budget.png"))
+            L.append(f"![error vs budget]({rel}/error_vs_budget.png)\n")
+            L.append("Curves: the baselines on a fixed grid of budgets (measured "
+                     "fractions); squares: MagicPIG at each (K, L). Shaded: 3-5%.\n")
+            first = next(iter(studies.values()))
+            if default in first.configs:
+                ci = first.configs.index(default)
+                plot_head_ratio(studies, ci, os.path.join(plot_dir, "head_ratio.png"))
+                L.append(f"### Per layer at the default (K, L) = {default}\n")
+                header = ["layer"]
+                for n in sorted(studies):
+                    header += [f"{n}: touched", f"{n}: MagicPIG", f"{n}: TopK",
+                               f"{n}: Quest", f"{n}: heads MP<TopK"]
+                rows = []
+                for li, layer in enumerate(first.layers):
+                    row = [f"{layer}{' (dense)' if layer in dense else ''}"]
+                    for n in sorted(studies):
+                        st = studies[n]
+                        e = {m: np.nanmean(st.err[m][ci, li], axis=-1)
+                             for m in ("magicpig", "topk", "quest")}
+                        row += [_pct(np.nanmean(st.frac["magicpig"][ci, li])),
+                                f"{e['magicpig'].mean():.3f}", f"{e['topk'].mean():.3f}",
+                                f"{e['quest'].mean():.3f}",
+                                f"{int((e['magicpig'] < e['topk']).sum())}/{len(e['topk'])}"]
+                    rows.append(row)
+                L.append(_table(header, rows))
+                L.append("")
+                L.append(f"![per head ratio]({rel}/head_ratio.png)\n")
+                L.append("Per (layer, query head): log2 of MagicPIG's error over TopK's "
+                         "at the same measured budget (blue: MagicPIG better).\n")
+        L.append("## (K, L) for head dim 64\n")
+        plot_sweep(layers["summary"], os.path.join(plot_dir, "kl_sweep.png"))
+        L.append(f"![K, L sweep]({rel}/kl_sweep.png)\n")
+        L.append(f"Chosen default: **K = {default[0]}, L = {default[1]}** "
+                 f"({data.get('default', {}).get('reason', '')}).\n")
+        L.append(data.get("_kl_notes", ""))
+
+    comp = data.get("compiled")
+    if comp and not comp["rows"]:
+        L.append("## Compiled MagicPIG path vs the numpy reference\n")
+        L.append(f"**Not measured: the check failed.** Compiled with `{comp['command']}`; "
+                 f"running the compiled layer on the captured caches of layers "
+                 f"{comp['layers']} at {comp['length']} tokens failed: "
+                 f"{comp['failure']}\n")
+    elif comp:
+        rows = comp["rows"]
+        L.append("## Compiled MagicPIG path vs the numpy reference\n")
+        L.append(f"One attention layer with SmolLM2's shapes (Hq 9, Hkv 3, d 64, dynamic "
+                 f"length) exported by torch-mlir, compiled with `{comp['command']}` "
+                 f"({comp['compile_seconds']:.1f} s), fed the captured caches of layers "
+                 f"{sorted({r['layer'] for r in rows})} at {comp['length']} tokens: the "
+                 f"compiled prefill builds the index, the compiled decode answers every "
+                 f"captured query.\n")
+        by_layer = []
+        for layer in sorted({r["layer"] for r in rows}):
+            rr = [r for r in rows if r["layer"] == layer]
+            by_layer.append([layer, len(rr), f"{np.mean([r['ref_err'] for r in rr]):.6f}",
+                             f"{np.mean([r['compiled_err'] for r in rr]):.6f}",
+                             f"{max(abs(r['ref_err'] - r['compiled_err']) for r in rr):.1e}",
+                             f"{max(r['compiled_vs_ref'] for r in rr):.1e}"])
+        L.append(_table(["layer", "head x query", "reference error (mean)",
+                         "compiled error (mean)", "max |error difference|",
+                         "max |o_compiled - o_ref| / |o_ref|"], by_layer))
+        L.append("")
+
+    ppl = data.get("ppl")
+    if ppl and ppl["contexts"]:
+        L.append("## Perplexity on held-out text\n")
+        L.append(f"Held-out Debian changelogs ({', '.join(ppl.get('sources', []))}); per "
+                 f"context {ppl['texts']} text(s) of exactly that many tokens; the last "
+                 f"{ppl['tokens']} tokens of each go through decode steps of the method "
+                 f"(the rest is the dense prefill). MagicPIG at (K, L) = "
+                 f"{tuple(ppl['options'])}; TopK and Quest at MagicPIG's measured "
+                 f"fraction on the same text. 'keys touched' is over the sparse layers.\n")
+        rows = []
+        methods = list(next(iter(ppl["contexts"].values())).keys())
+        for n, res in sorted(ppl["contexts"].items(), key=lambda t: int(t[0])):
+            base = res.get("dense", {}).get("ppl")
+            for m in methods:
+                delta = f"{100 * (res[m]['ppl'] / base - 1):+.2f}%" if base else ""
+                rows.append([n, NAMES[m], f"{res[m]['ppl']:.3f}", delta,
+                             _pct(res[m]["touched"]), res[m]["scored"]])
+        L.append(_table(["context", "method", "perplexity", "vs dense", "keys touched",
+                         "tokens scored"], rows))
+        L.append("")
+
+    nd = data.get("needle")
+    if nd and any(nd["contexts"].values()):
+        methods = nd["settings"][4]
+        L.append("## Passkey retrieval\n")
+        L.append(f"Haystacks: Debian changelogs ({', '.join(nd.get('sources', [])[:12])}"
+                 f"{', ...' if len(nd.get('sources', [])) > 12 else ''}); "
+                 f"{nd['needles']} pass keys per haystack, each asked as one case; the "
+                 f"question and the answer are decoded with the method (greedy, 8 tokens). "
+                 f"MagicPIG at (K, L) = {tuple(nd['options'])}; TopK and Quest at "
+                 f"MagicPIG's measured fraction on the same case.\n")
+        rows = []
+        for n, cases in sorted(nd["contexts"].items(), key=lambda t: int(t[0])):
+            if not cases:
+                continue
+            row = [n, len(cases)]
+            for m in methods:
+                acc = np.mean([c[m]["correct"] for c in cases])
+                row.append(f"{100 * acc:.1f}% ({_pct(np.mean([c[m]['touched'] for c in cases]))})")
+            rows.append(row)
+        L.append(_table(["context", "cases"] + [f"{NAMES[m]} accuracy (keys touched)"
+                                                 for m in methods], rows))
+        L.append("")
+        plot_needle(nd, methods, os.path.join(plot_dir, "needle_accuracy.png"))
+        L.append(f"![needle accuracy]({rel}/needle_accuracy.png)\n")
+
+    L.append(data.get("_targets", ""))
+    with open(out_path, "w") as f:
+        f.write("\n".join(L).rstrip() + "\n")
