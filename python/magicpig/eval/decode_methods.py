@@ -5,7 +5,7 @@ Same contract as `sparse_decode.SampledAttention`: called per layer with q
 (the same set MagicPIG keeps exact) attend to everything. In the other
 layers each query head reads round(fraction * N) keys (TopK: the keys of
 highest score; Quest: whole pages of `page` keys ranked by their min/max
-score bound, round(fraction * N / page) pages). `stats` counts the keys
+score bound, the nearest number of pages, `methods.quest_pages`). `stats` counts the keys
 read, like MagicPIG's, so budgets are compared as measured.
 """
 
@@ -13,6 +13,7 @@ import math
 
 import torch
 
+from magicpig.eval.methods import quest_pages
 from magicpig.sparse_decode import KeysTouched
 
 
@@ -58,7 +59,8 @@ class BudgetAttention:
         hi = hi.view(hkv, pages, page, d).amax(2)[:, None]
         qq = q.view(hkv, -1, 1, d)                               # [Hkv, G, 1, d]
         bound = torch.maximum(qq * lo, qq * hi).sum(-1)          # [Hkv, G, P]
-        chosen = min(max(int(round(self.fraction * n / page)), 1), pages)
+        budget = min(max(int(round(self.fraction * n)), 1), n)
+        chosen = quest_pages(budget, n, page)
         top = torch.topk(bound, chosen, dim=-1).indices
         page_mask = torch.zeros_like(bound, dtype=torch.bool).scatter_(-1, top, True)
         return page_mask.repeat_interleave(page, dim=-1)[..., :n]

@@ -96,6 +96,15 @@ def quest_page_scores(q, lo, hi, scale=None):
     return scale * np.maximum(q[:, None, :] * lo_h, q[:, None, :] * hi_h).sum(-1)
 
 
+def quest_pages(budget, n, page):
+    """Pages Quest reads for a budget of keys: the nearest whole number of
+    pages (at least 1), all of them when the budget is the whole cache."""
+    pages = -(-n // page)
+    if budget >= n:
+        return pages
+    return int(min(max(round(budget / page), 1), pages))
+
+
 def quest(q, k, v, budget, page=16, scale=None):
     s = scores(q, k, scale)
     vh = _kv_of_heads(v, q.shape[0])
@@ -106,7 +115,7 @@ def quest(q, k, v, budget, page=16, scale=None):
     out = np.zeros((q.shape[0], v.shape[-1]))
     touched = np.zeros(q.shape[0], dtype=np.int64)
     for h in range(q.shape[0]):
-        m = int(min(max(round(budget[h] / page), 1), pages))
+        m = quest_pages(budget[h], n, page)
         top = np.argpartition(-bound[h], m - 1)[:m] if m < pages else np.arange(pages)
         chosen = (top[:, None] * page + np.arange(page)[None, :]).reshape(-1)
         chosen = chosen[chosen < n]
