@@ -100,6 +100,10 @@ static cl::opt<bool> returnCounts(
     "return-counts", cl::init(true), cl::cat(category),
     cl::desc("Decode also returns each sparse layer's retrieve count (for "
              "the fraction of keys touched)"));
+static cl::opt<bool> reorderContractions(
+    "contraction-loop-order", cl::init(true), cl::cat(category),
+    cl::desc("Run --magicpig-contraction-loop-order before lowering: matmul "
+             "loops (i, k, j) so that LLVM vectorizes the innermost one"));
 static cl::opt<std::string> loweringPipeline(
     "lowering-pipeline", cl::init("magicpig-cpu-pipeline"), cl::cat(category),
     cl::desc("Pass pipeline from the sparsified graph to the LLVM dialect"));
@@ -282,6 +286,8 @@ int main(int argc, char **argv) {
   std::string graphPipeline = "magicpig-raise-attention";
   if (attention == "magicpig")
     graphPipeline += "," + sparsifyPipeline();
+  if (reorderContractions)
+    graphPipeline += ",magicpig-contraction-loop-order";
   if (failed(progress.stage("raise attention" +
                                 std::string(attention == "magicpig"
                                                 ? " + sparsify"

@@ -111,4 +111,30 @@ def MagicPIGSparsify : Pass<"magicpig-sparsify", "::mlir::ModuleOp"> {
   ];
 }
 
+def MagicPIGContractionLoopOrder : Pass<"magicpig-contraction-loop-order"> {
+  let summary = "Order matmul loops so the innermost one walks rows";
+  let description = [{
+    The model's projections and its output layer are `linalg.matmul` /
+    `linalg.batch_matmul` ops; the CPU pipeline lowers them to loops in
+    iterator order, which puts the reduction `k` innermost:
+    `C[i, j] += A[i, k] * B[k, j]` then reads `B` down a column (one cache
+    line per multiply-add) and is a floating-point reduction chain that
+    LLVM may not vectorize without reassociation. This pass generalizes each
+    of them into a `linalg.generic` and interchanges its loops to
+    `(batch,) i, k, j`: the innermost loop then runs along a row of `B` and
+    of `C`, independent iterations that LLVM vectorizes, with the same
+    summation order as before (k ascending for each output element), so the
+    results are bitwise unchanged.
+
+    ```mlir
+    %c = linalg.matmul ins(%a, %b : tensor<?x576xf32>, tensor<576x1536xf32>) ...
+    ```
+
+    becomes a `linalg.generic` with iterators
+    `["parallel", "reduction", "parallel"]` and indexing maps
+    `(i, k, j) -> (i, k)`, `(i, k, j) -> (k, j)`, `(i, k, j) -> (i, j)`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif // MAGICPIG_TRANSFORMS_PASSES_TD
