@@ -8,6 +8,8 @@
 
 #include "Patterns.h"
 
+#include "../MagicPIGToSCF/LoweringUtils.h"
+
 #include "magicpig/Conversion/Passes.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -64,19 +66,8 @@ struct ConvertMagicPIGToGPUPass
       return signalPassFailure();
     }
 
-    // Kernels read and write buffers; say so instead of leaving a tensor op
-    // behind silently.
-    WalkResult unbufferized = root->walk([](Operation *op) {
-      auto dps = dyn_cast<DestinationStyleOpInterface>(op);
-      if (!dps || !isa<MagicPIGDialect>(op->getDialect()) ||
-          dps.hasPureBufferSemantics())
-        return WalkResult::advance();
-      op->emitOpError()
-          << "must be bufferized before convert-magicpig-to-gpu (run "
-             "one-shot-bufferize, or the whole --magicpig-cuda-pipeline)";
-      return WalkResult::interrupt();
-    });
-    if (unbufferized.wasInterrupted())
+    if (failed(checkBufferized(root, getArgument(),
+                               "--magicpig-cuda-pipeline")))
       return signalPassFailure();
 
     GPULoweringOptions options;

@@ -5,6 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoweringUtils.h"
+
 #include "magicpig/Conversion/Passes.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
@@ -43,19 +45,8 @@ struct ConvertMagicPIGToSCFPass
           << static_cast<int64_t>(keyBlock);
       return signalPassFailure();
     }
-    // The lowerings read and write buffers; say so instead of the generic
-    // "failed to legalize" for an op that was not bufferized.
-    WalkResult unbufferized = getOperation()->walk([](Operation *op) {
-      auto dps = dyn_cast<DestinationStyleOpInterface>(op);
-      if (!dps || !isa<MagicPIGDialect>(op->getDialect()) ||
-          dps.hasPureBufferSemantics())
-        return WalkResult::advance();
-      op->emitOpError()
-          << "must be bufferized before convert-magicpig-to-scf (run "
-             "one-shot-bufferize, or the whole --magicpig-cpu-pipeline)";
-      return WalkResult::interrupt();
-    });
-    if (unbufferized.wasInterrupted())
+    if (failed(checkBufferized(getOperation(), getArgument(),
+                               "--magicpig-cpu-pipeline")))
       return signalPassFailure();
 
     LoweringOptions options;

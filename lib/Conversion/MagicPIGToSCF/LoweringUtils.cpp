@@ -2,6 +2,7 @@
 
 #include "LoweringUtils.h"
 
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -10,6 +11,21 @@
 
 using namespace mlir;
 using namespace mlir::magicpig;
+
+LogicalResult mlir::magicpig::checkBufferized(Operation *root, StringRef pass,
+                                             StringRef pipeline) {
+  WalkResult unbufferized = root->walk([&](Operation *op) {
+    auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+    if (!dps || !isa<MagicPIGDialect>(op->getDialect()) ||
+        dps.hasPureBufferSemantics())
+      return WalkResult::advance();
+    op->emitOpError() << "must be bufferized before " << pass
+                      << " (run one-shot-bufferize, or the whole " << pipeline
+                      << ")";
+    return WalkResult::interrupt();
+  });
+  return failure(unbufferized.wasInterrupted());
+}
 
 Value mlir::magicpig::constantIndex(ImplicitLocOpBuilder &b, int64_t value) {
   return arith::ConstantIndexOp::create(b, value);

@@ -25,6 +25,14 @@ namespace mlir::magicpig {
 // Patterns
 //===----------------------------------------------------------------------===//
 
+/// Fails, with an error on the first magicpig op under `root` that is not in
+/// its memref form: "must be bufferized before `pass` (run
+/// one-shot-bufferize, or the whole `pipeline`)". The lowerings read and
+/// write buffers; this says so instead of a generic legalization failure or
+/// a tensor op left behind.
+LogicalResult checkBufferized(Operation *root, StringRef pass,
+                              StringRef pipeline);
+
 /// A lowering of the memref form of the destination-style op `OpTy` (the
 /// only form the loop and device lowerings handle), configured by
 /// `Options`. Subclasses implement `rewriteMemRefOp`.
