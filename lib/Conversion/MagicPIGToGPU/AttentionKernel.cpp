@@ -34,7 +34,6 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 
 #include <limits>
@@ -193,11 +192,9 @@ static void buildAttentionKernel(ImplicitLocOpBuilder &b,
     Value lse = buffers.outputs[1];
     Value first =
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ids.thread, zero);
-    scf::IfOp::create(b, first, [&](OpBuilder &nested, Location loc) {
-      ImplicitLocOpBuilder ib(loc, nested);
-      memref::StoreOp::create(ib, buildLogSumExp(ib, max, sum), lse,
+    buildIf(b, first, [&](ImplicitLocOpBuilder &b) {
+      memref::StoreOp::create(b, buildLogSumExp(b, max, sum), lse,
                               ValueRange{batch, head});
-      scf::YieldOp::create(ib);
     });
   }
 }

@@ -8,7 +8,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
@@ -181,10 +180,8 @@ void mlir::magicpig::replaceWithDeviceWork(PatternRewriter &rewriter,
   if (nonEmpty) {
     // Async tokens cannot leave the scf.if (gpu-to-llvm tracks streams by
     // their defining ops), so a guarded op completes inside it.
-    scf::IfOp::create(b, nonEmpty, [&](OpBuilder &nested, Location loc) {
-      ImplicitLocOpBuilder ib(loc, nested);
-      buildIssueAndComplete(ib, work, /*completeBefore=*/nullptr, launch);
-      scf::YieldOp::create(ib);
+    buildIf(b, nonEmpty, [&](ImplicitLocOpBuilder &b) {
+      buildIssueAndComplete(b, work, /*completeBefore=*/nullptr, launch);
     });
   } else {
     Operation *completeBefore =

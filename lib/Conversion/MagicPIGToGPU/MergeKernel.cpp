@@ -18,7 +18,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 using namespace mlir::magicpig;
@@ -46,9 +45,8 @@ static void buildMergeKernel(ImplicitLocOpBuilder &b,
       });
   Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, ids.thread,
                                       constantIndex(b, 0));
-  scf::IfOp::create(b, first, [&](OpBuilder &nested, Location loc) {
-    memref::StoreOp::create(nested, loc, weights.lse, lse, row);
-    scf::YieldOp::create(nested, loc);
+  buildIf(b, first, [&](ImplicitLocOpBuilder &b) {
+    memref::StoreOp::create(b, weights.lse, lse, row);
   });
 }
 

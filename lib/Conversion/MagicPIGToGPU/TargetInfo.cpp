@@ -12,7 +12,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <limits>
 
@@ -77,9 +76,8 @@ Value GPUTargetInfo::buildBlockReduce(ImplicitLocOpBuilder &b, Value value,
   Value partial = buildWarpReduce(b, value, isMax);
   Value isLeader =
       arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, zero);
-  scf::IfOp::create(b, isLeader, [&](OpBuilder &nested, Location loc) {
-    memref::StoreOp::create(nested, loc, partial, scratch, warpId);
-    scf::YieldOp::create(nested, loc);
+  buildIf(b, isLeader, [&](ImplicitLocOpBuilder &b) {
+    memref::StoreOp::create(b, partial, scratch, warpId);
   });
   gpu::BarrierOp::create(b);
 

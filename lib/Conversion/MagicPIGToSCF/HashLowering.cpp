@@ -23,7 +23,6 @@
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -57,28 +56,31 @@ static SmallVector<Value> delinearize(ImplicitLocOpBuilder &b, Value row,
   return indices;
 }
 
+/// Builds `body` when dimension `dim` of `memref` is `expected`: directly
+/// when the dimension is static (the verifier checked it), else under a
+/// run-time check, so that a mismatch leaves the outputs untouched.
+static void
+buildIfDimIs(ImplicitLocOpBuilder &b, Value memref, int64_t dim,
+             int64_t expected,
+             llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
+  if (!cast<MemRefType>(memref.getType()).isDynamicDim(dim)) {
+    body(b);
+    return;
+  }
+  Value matches =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                            dimSize(b, memref, dim), constantIndex(b, expected));
+  buildIf(b, matches, body);
+}
+
 struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
   using LoopLoweringPattern::LoopLoweringPattern;
 
   void lower(SimHashOp op, ImplicitLocOpBuilder &b) const override {
-    Value projection = op.getProjection();
-    int64_t columns = int64_t(op.getLshBits()) * op.getLshTables();
-
-    // The kernel reads K * L projection columns; a dynamic projection width
-    // is checked at run time and a mismatch leaves the codes untouched.
-    auto projectionType = cast<MemRefType>(projection.getType());
-    if (!projectionType.isDynamicDim(1)) {
-      buildKernel(b, op);
-    } else {
-      Value matches = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                            dimSize(b, projection, 1),
-                                            constantIndex(b, columns));
-      scf::IfOp::create(b, matches, [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        buildKernel(ib, op);
-        scf::YieldOp::create(ib);
-      });
-    }
+    // The kernel reads K * L projection columns.
+    buildIfDimIs(b, op.getProjection(), 1,
+                 int64_t(op.getLshBits()) * op.getLshTables(),
+                 [&](ImplicitLocOpBuilder &b) { buildKernel(b, op); });
   }
 
   /// Parallel over tiles of kRowsPerTile rows (the leading dimensions of
@@ -225,8 +227,7 @@ struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
           Value inRange = arith::CmpIOp::create(
               b, arith::CmpIPredicate::ult,
               addIndex(b, firstRow, constantIndex(b, r)), rows);
-          scf::IfOp::create(b, inRange, [&](OpBuilder &nested, Location loc) {
-            ImplicitLocOpBuilder b(loc, nested);
+          buildIf(b, inRange, [&](ImplicitLocOpBuilder &b) {
             buildFor(b, constantIndex(b, 0), constantIndex(b, tables),
                      constantIndex(b, 1), {},
                      [&](ImplicitLocOpBuilder &b, Value table, ValueRange) {
@@ -251,7 +252,6 @@ struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
                        memref::StoreOp::create(b, code, codes, at);
                        return SmallVector<Value>{};
                      });
-            scf::YieldOp::create(b);
           });
         }
       });
@@ -295,23 +295,9 @@ struct BuildTablesLowering : LoopLoweringPattern<BuildTablesOp> {
   using LoopLoweringPattern::LoopLoweringPattern;
 
   void lower(BuildTablesOp op, ImplicitLocOpBuilder &b) const override {
-    Value offsets = op.getOffsets();
-    int64_t buckets = int64_t(1) << op.getLshBits();
-
-    // Offsets rows must hold 2^K + 1 entries; a dynamic size is checked at
-    // run time and a mismatch leaves the outputs untouched.
-    if (!cast<MemRefType>(offsets.getType()).isDynamicDim(3)) {
-      buildSort(b, op);
-    } else {
-      Value matches = arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                                            dimSize(b, offsets, 3),
-                                            constantIndex(b, buckets + 1));
-      scf::IfOp::create(b, matches, [&](OpBuilder &nested, Location loc) {
-        ImplicitLocOpBuilder ib(loc, nested);
-        buildSort(ib, op);
-        scf::YieldOp::create(ib);
-      });
-    }
+    // Offsets rows must hold 2^K + 1 entries.
+    buildIfDimIs(b, op.getOffsets(), 3, (int64_t(1) << op.getLshBits()) + 1,
+                 [&](ImplicitLocOpBuilder &b) { buildSort(b, op); });
   }
 
   void buildSort(ImplicitLocOpBuilder &b, BuildTablesOp op) const {

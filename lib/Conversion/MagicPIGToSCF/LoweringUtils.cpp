@@ -75,6 +75,16 @@ SmallVector<Value> mlir::magicpig::buildFor(ImplicitLocOpBuilder &b, Value lb,
   return SmallVector<Value>(loop.getResults());
 }
 
+void mlir::magicpig::buildIf(
+    ImplicitLocOpBuilder &b, Value cond,
+    llvm::function_ref<void(ImplicitLocOpBuilder &b)> body) {
+  scf::IfOp::create(b, cond, [&](OpBuilder &nested, Location loc) {
+    ImplicitLocOpBuilder ib(loc, nested);
+    body(ib);
+    scf::YieldOp::create(ib);
+  });
+}
+
 void mlir::magicpig::buildParallel(
     ImplicitLocOpBuilder &b, ValueRange upperBounds,
     llvm::function_ref<void(ImplicitLocOpBuilder &b, ValueRange ivs)> body) {

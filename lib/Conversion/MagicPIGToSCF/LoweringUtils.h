@@ -102,6 +102,10 @@ using LoopBody = llvm::function_ref<SmallVector<Value>(
 SmallVector<Value> buildFor(ImplicitLocOpBuilder &b, Value lb, Value ub,
                             Value step, ValueRange init, LoopBody body);
 
+/// scf.if (cond) { body } with no results.
+void buildIf(ImplicitLocOpBuilder &b, Value cond,
+             llvm::function_ref<void(ImplicitLocOpBuilder &b)> body);
+
 /// scf.parallel over the box [0, upperBounds) with unit steps.
 void buildParallel(
     ImplicitLocOpBuilder &b, ValueRange upperBounds,

@@ -42,16 +42,6 @@ using namespace mlir::magicpig;
 
 namespace {
 
-/// Builds `if (cond) { body }` with no results.
-static void buildIf(ImplicitLocOpBuilder &b, Value cond,
-                    llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
-  scf::IfOp::create(b, cond, [&](OpBuilder &nested, Location loc) {
-    ImplicitLocOpBuilder ib(loc, nested);
-    body(ib);
-    scf::YieldOp::create(ib);
-  });
-}
-
 /// `0 <= j < n` for a signed index `j`, as one unsigned comparison.
 static Value isTokenIndex(ImplicitLocOpBuilder &b, Value j, Value n) {
   return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, j, n);
