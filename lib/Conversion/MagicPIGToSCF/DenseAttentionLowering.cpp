@@ -92,21 +92,6 @@ forEachIndex(ImplicitLocOpBuilder &b, Value count,
            });
 }
 
-/// Builds `body` inside a memref.alloca_scope: the stack buffers of one
-/// parallel iteration are released when it ends, also when the scf.parallel
-/// becomes a sequential loop (enable-openmp=false).
-static void
-withStackScope(ImplicitLocOpBuilder &b,
-               llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
-  auto scope = memref::AllocaScopeOp::create(b, TypeRange());
-  Block *block = b.createBlock(&scope.getBodyRegion());
-  ImplicitLocOpBuilder inner =
-      ImplicitLocOpBuilder::atBlockEnd(b.getLoc(), block, b.getListener());
-  body(inner);
-  memref::AllocaScopeReturnOp::create(inner, ValueRange());
-  b.setInsertionPointAfter(scope);
-}
-
 //===----------------------------------------------------------------------===//
 // attention and window_attention
 //===----------------------------------------------------------------------===//
@@ -214,7 +199,7 @@ void AttentionLowering::build() {
 
   buildParallel(b, {batchSize, kvHeads, queryLength, numTasks},
                 [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
-                  withStackScope(ib, [&](ImplicitLocOpBuilder &sb) {
+                  buildAllocaScope(ib, [&](ImplicitLocOpBuilder &sb) {
                     buildTask(sb, ivs[0], ivs[1], ivs[2], ivs[3]);
                   });
                 });

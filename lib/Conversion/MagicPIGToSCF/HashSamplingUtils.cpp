@@ -5,22 +5,10 @@
 #include "LoweringUtils.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::magicpig;
-
-void mlir::magicpig::buildAllocaScope(
-    ImplicitLocOpBuilder &b,
-    llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
-  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
-  Block *block = &scope.getBodyRegion().emplaceBlock();
-  auto inner =
-      ImplicitLocOpBuilder::atBlockBegin(b.getLoc(), block, b.getListener());
-  body(inner);
-  memref::AllocaScopeReturnOp::create(inner, ValueRange{});
-}
 
 Value mlir::magicpig::bucketOfCode(ImplicitLocOpBuilder &b, Value code,
                                    int64_t bits) {

@@ -18,12 +18,6 @@
 
 namespace mlir::magicpig {
 
-/// Runs `body` inside a memref.alloca_scope, so that stack scratch buffers
-/// allocated per iteration of an enclosing loop are released every
-/// iteration (whether or not the loop becomes an OpenMP loop).
-void buildAllocaScope(ImplicitLocOpBuilder &b,
-                      llvm::function_ref<void(ImplicitLocOpBuilder &)> body);
-
 /// The bucket of a stored code: its low `bits` bits, as an index in
 /// [0, 2^bits). Bits above K are dropped, so any stored integer, even a
 /// corrupt one, names an existing bucket.

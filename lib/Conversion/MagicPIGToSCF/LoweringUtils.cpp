@@ -85,6 +85,17 @@ void mlir::magicpig::buildIf(
   });
 }
 
+void mlir::magicpig::buildAllocaScope(
+    ImplicitLocOpBuilder &b,
+    llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
+  auto scope = memref::AllocaScopeOp::create(b, TypeRange{});
+  Block *block = &scope.getBodyRegion().emplaceBlock();
+  auto inner =
+      ImplicitLocOpBuilder::atBlockBegin(b.getLoc(), block, b.getListener());
+  body(inner);
+  memref::AllocaScopeReturnOp::create(inner, ValueRange{});
+}
+
 void mlir::magicpig::buildParallel(
     ImplicitLocOpBuilder &b, ValueRange upperBounds,
     llvm::function_ref<void(ImplicitLocOpBuilder &b, ValueRange ivs)> body) {

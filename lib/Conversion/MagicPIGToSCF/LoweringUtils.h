@@ -106,6 +106,12 @@ SmallVector<Value> buildFor(ImplicitLocOpBuilder &b, Value lb, Value ub,
 void buildIf(ImplicitLocOpBuilder &b, Value cond,
              llvm::function_ref<void(ImplicitLocOpBuilder &b)> body);
 
+/// Runs `body` inside a memref.alloca_scope, so that stack scratch buffers
+/// allocated per iteration of an enclosing loop are released every
+/// iteration (whether or not the loop becomes an OpenMP loop).
+void buildAllocaScope(ImplicitLocOpBuilder &b,
+                      llvm::function_ref<void(ImplicitLocOpBuilder &)> body);
+
 /// scf.parallel over the box [0, upperBounds) with unit steps.
 void buildParallel(
     ImplicitLocOpBuilder &b, ValueRange upperBounds,
