@@ -131,11 +131,24 @@ class Results:
             with open(self.path) as f:
                 self.data = json.load(f)
 
-    def save(self):
-        tmp = self.path + ".tmp"
+    def save(self, keys=None):
+        """Writes `keys` (default all) over what is on disk now, so that
+        runs of different phases or contexts in parallel keep each other's
+        results."""
+        disk = {}
+        if os.path.isfile(self.path):
+            with open(self.path) as f:
+                disk = json.load(f)
+        for key in (self.data if keys is None else keys):
+            if key == "timings":
+                disk.setdefault("timings", {}).update(self.data.get("timings", {}))
+            elif key in self.data:
+                disk[key] = self.data[key]
+        tmp = f"{self.path}.{os.getpid()}.tmp"
         with open(tmp, "w") as f:
-            json.dump(self.data, f, indent=1)
+            json.dump(disk, f, indent=1)
         os.replace(tmp, self.path)
+        self.data = dict(disk, **{k: self.data[k] for k in self.data if k not in disk})
 
 
 def main(argv=None):
@@ -175,8 +188,10 @@ def main(argv=None):
         start = time.perf_counter()
         progress(f"phase {phase}")
         getattr(phases, f"run_{phase}")(ctx)
-        results.data.setdefault("timings", {})[phase] = time.perf_counter() - start
-        results.save()
+        key = phase if phase not in ("needle", "ppl") else \
+            f"{phase}@{','.join(map(str, args.contexts))}"
+        results.data.setdefault("timings", {})[key] = time.perf_counter() - start
+        results.save(["timings"])
         progress(f"phase {phase} done in {time.perf_counter() - start:.0f} s")
     return 0
 

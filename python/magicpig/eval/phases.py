@@ -74,10 +74,10 @@ class Context:
             k, l = self.results.data.get("default", {}).get("config", (10, 150))
         return dataclasses.replace(self.base, lsh_bits=k, lsh_tables=l)
 
-    def record(self, phase, value):
+    def record(self, key, value):
         value = dict(value, eval_command=self.command)
-        self.results.data[phase] = value
-        self.results.save()
+        self.results.data[key] = value
+        self.results.save([key, "default"] if key == "layers" else [key])
 
 
 def run_layers(ctx):
@@ -141,9 +141,9 @@ def run_compiled(ctx):
 def run_ppl(ctx):
     a = ctx.args
     options = ctx.default_options()
-    out = {"options": [options.lsh_bits, options.lsh_tables], "tokens": a.ppl_tokens,
-           "texts": a.ppl_texts, "contexts": {}}
     for n in a.contexts:
+        out = {"options": [options.lsh_bits, options.lsh_tables], "tokens": a.ppl_tokens,
+               "texts": a.ppl_texts, "context": n}
         texts = ctx.corpus.ppl_texts(a.ppl_texts, n)
         per = {m: {"nll": [], "touched": []} for m in ctx.methods}
         for ti, text in enumerate(texts):
@@ -157,27 +157,28 @@ def run_ppl(ctx):
             progress(f"  perplexity {n} tokens, text {ti + 1}/{len(texts)}: " + ", ".join(
                 f"{m} {perplexity(r.nll):.3f}" for m, r in res.items())
                 + f" ({time.perf_counter() - start:.0f} s)")
-        out["contexts"][str(n)] = {m: {"ppl": perplexity(v["nll"]), "scored": len(v["nll"]),
-                                       "touched": float(np.mean(v["touched"]))}
-                                   for m, v in per.items()}
+        out["methods"] = {m: {"ppl": perplexity(v["nll"]), "scored": len(v["nll"]),
+                              "touched": float(np.mean(v["touched"]))}
+                          for m, v in per.items()}
         out["sources"] = ctx.corpus.sources.get("perplexity", [])
-        ctx.record("ppl", out)
+        ctx.record(f"ppl@{n}", out)
 
 
 def run_needle(ctx):
+    """Results per context (`needle@<N>`); resumes a context whose stored
+    cases were run with the same settings, haystack by haystack."""
     a = ctx.args
     options = ctx.default_options()
     settings = [options.lsh_bits, options.lsh_tables, a.needles, a.seed, ctx.methods]
-    old = ctx.results.data.get("needle", {})
-    if old.get("settings") != settings:
-        old = {}
-    out = {"settings": settings, "options": [options.lsh_bits, options.lsh_tables],
-           "needles": a.needles, "contexts": old.get("contexts", {})}
     haystacks = math.ceil(a.cases / a.needles)
     segments = ctx.corpus.haystacks(haystacks, max(a.contexts))
-    out["sources"] = ctx.corpus.sources.get("needle haystacks", [])
     for n in a.contexts:
-        cases = out["contexts"].setdefault(str(n), [])
+        old = ctx.results.data.get(f"needle@{n}", {})
+        out = {"settings": settings, "options": [options.lsh_bits, options.lsh_tables],
+               "needles": a.needles, "methods": ctx.methods, "context": n,
+               "sources": ctx.corpus.sources.get("needle haystacks", []),
+               "cases": old.get("cases", []) if old.get("settings") == settings else []}
+        cases = out["cases"]
         done = {c["haystack"] for c in cases}
         stacks = needle.make_haystacks(ctx.tokenizer, [s[:n] for s in segments], n,
                                        a.needles, a.seed)
@@ -203,7 +204,7 @@ def run_needle(ctx):
             progress(f"  needle {n} tokens, haystack {hi + 1}/{len(stacks)}: " + ", ".join(
                 f"{m} {sum(c[m]['correct'] for c in got)}/{len(got)}" for m in ctx.methods)
                 + f" ({time.perf_counter() - start:.0f} s)")
-            ctx.record("needle", out)
+            ctx.record(f"needle@{n}", out)
 
 
 def run_report(ctx):
