@@ -62,6 +62,14 @@ public:
     return success();
   }
 
+  /// `a` and `b` must agree on the batch (dim 0) and on the heads (dim 1),
+  /// whose role `heads` names ("query heads" or "kv heads").
+  LogicalResult sameBatchAndHeads(StringRef heads, StringRef aName, Value a,
+                                  StringRef bName, Value b) {
+    return failure(failed(sameDim("batch", aName, a, 0, bName, b, 0)) ||
+                   failed(sameDim(heads, aName, a, 1, bName, b, 1)));
+  }
+
   /// Dimension `da` of `a` must not exceed dimension `db` of `b` when both
   /// are static.
   LogicalResult notLonger(StringRef what, StringRef aName, Value a, int64_t da,
@@ -244,8 +252,7 @@ static LogicalResult verifyQueryKeyValue(Checker &c, Value q, Value k,
       failed(c.floatElement("query", q)) || failed(c.floatElement("key", k)) ||
       failed(c.sameElement("key", k, "value", v)) ||
       failed(c.sameDim("batch", "query", q, 0, "key", k, 0)) ||
-      failed(c.sameDim("batch", "key", k, 0, "value", v, 0)) ||
-      failed(c.sameDim("kv heads", "key", k, 1, "value", v, 1)) ||
+      failed(c.sameBatchAndHeads("kv heads", "key", k, "value", v)) ||
       failed(c.sameDim("sequence length", "key", k, 2, "value", v, 2)) ||
       failed(c.headGroups("query", q, "key", k)))
     return failure();
@@ -261,11 +268,9 @@ static LogicalResult verifyOutputAndLse(Checker &c, Value q, Value v,
       failed(c.rank("lse", lse, 2, kLseLayout)) ||
       failed(c.floatElement("output", out)) ||
       failed(c.f32Element("lse", lse)) ||
-      failed(c.sameDim("batch", "query", q, 0, "output", out, 0)) ||
-      failed(c.sameDim("query heads", "query", q, 1, "output", out, 1)) ||
+      failed(c.sameBatchAndHeads("query heads", "query", q, "output", out)) ||
       failed(c.sameDim("value head dim", "value", v, 3, "output", out, 2)) ||
-      failed(c.sameDim("batch", "output", out, 0, "lse", lse, 0)) ||
-      failed(c.sameDim("query heads", "output", out, 1, "lse", lse, 1)));
+      failed(c.sameBatchAndHeads("query heads", "output", out, "lse", lse)));
 }
 
 LogicalResult AttentionOp::verify() {
@@ -281,8 +286,7 @@ LogicalResult AttentionOp::verify() {
       failed(c.rank("output", out, qRank,
                     qRank == 3 ? "[B, Hq, dv]" : "[B, Hq, S, dv]")) ||
       failed(c.floatElement("output", out)) ||
-      failed(c.sameDim("batch", "query", q, 0, "output", out, 0)) ||
-      failed(c.sameDim("query heads", "query", q, 1, "output", out, 1)) ||
+      failed(c.sameBatchAndHeads("query heads", "query", q, "output", out)) ||
       failed(c.sameDim("value head dim", "value", v, 3, "output", out,
                        qRank - 1)))
     return failure();
@@ -312,13 +316,11 @@ LogicalResult CenterKeysOp::verify() {
       failed(c.floatElement("key", k)) ||
       failed(c.floatElement("centered", centered)) ||
       failed(c.f32Element("mean", mean)) ||
-      failed(c.sameDim("batch", "key", k, 0, "centered", centered, 0)) ||
-      failed(c.sameDim("kv heads", "key", k, 1, "centered", centered, 1)) ||
+      failed(c.sameBatchAndHeads("kv heads", "key", k, "centered", centered)) ||
       failed(c.sameDim("sequence length", "key", k, 2, "centered", centered,
                        2)) ||
       failed(c.sameDim("head dim", "key", k, 3, "centered", centered, 3)) ||
-      failed(c.sameDim("batch", "key", k, 0, "mean", mean, 0)) ||
-      failed(c.sameDim("kv heads", "key", k, 1, "mean", mean, 1)) ||
+      failed(c.sameBatchAndHeads("kv heads", "key", k, "mean", mean)) ||
       failed(c.sameDim("head dim", "key", k, 3, "mean", mean, 2)));
 }
 
@@ -330,8 +332,7 @@ LogicalResult KeyNormsOp::verify() {
       failed(c.rank("norms", norms, 3, "[B, Hkv, N]")) ||
       failed(c.floatElement("key", k)) ||
       failed(c.f32Element("norms", norms)) ||
-      failed(c.sameDim("batch", "key", k, 0, "norms", norms, 0)) ||
-      failed(c.sameDim("kv heads", "key", k, 1, "norms", norms, 1)) ||
+      failed(c.sameBatchAndHeads("kv heads", "key", k, "norms", norms)) ||
       failed(c.sameDim("sequence length", "key", k, 2, "norms", norms, 2)));
 }
 
@@ -375,13 +376,13 @@ LogicalResult BuildTablesOp::verify() {
       failed(c.codeElement("codes", codes, bits)) ||
       failed(c.indexElement("offsets", offsets)) ||
       failed(c.indexElement("indices", indices)) ||
-      failed(c.sameDim("batch", "codes", codes, 0, "offsets", offsets, 0)) ||
-      failed(c.sameDim("kv heads", "codes", codes, 1, "offsets", offsets, 1)) ||
+      failed(c.sameBatchAndHeads("kv heads", "codes", codes,
+                                 "offsets", offsets)) ||
       failed(c.sameDim("tables", "codes", codes, 3, "offsets", offsets, 2)) ||
       failed(c.dimIs("last dim (2^K + 1)", "offsets", offsets, 3,
                      (int64_t(1) << bits) + 1)) ||
-      failed(c.sameDim("batch", "codes", codes, 0, "indices", indices, 0)) ||
-      failed(c.sameDim("kv heads", "codes", codes, 1, "indices", indices, 1)) ||
+      failed(c.sameBatchAndHeads("kv heads", "codes", codes,
+                                 "indices", indices)) ||
       failed(c.sameDim("tables", "codes", codes, 3, "indices", indices, 2)) ||
       failed(c.sameDim("sequence length", "codes", codes, 2, "indices",
                        indices, 3)));
@@ -395,10 +396,9 @@ static LogicalResult verifyCandidates(Checker &c, StringRef qName, Value q,
       failed(c.rank("counts", counts, 2, "[B, Hq]")) ||
       failed(c.indexElement("candidates", cand)) ||
       failed(c.indexElement("counts", counts)) ||
-      failed(c.sameDim("batch", qName, q, 0, "candidates", cand, 0)) ||
-      failed(c.sameDim("query heads", qName, q, 1, "candidates", cand, 1)) ||
-      failed(c.sameDim("batch", qName, q, 0, "counts", counts, 0)) ||
-      failed(c.sameDim("query heads", qName, q, 1, "counts", counts, 1)));
+      failed(c.sameBatchAndHeads("query heads", qName, q,
+                                 "candidates", cand)) ||
+      failed(c.sameBatchAndHeads("query heads", qName, q, "counts", counts)));
 }
 
 LogicalResult RetrieveOp::verify() {
@@ -420,9 +420,8 @@ LogicalResult RetrieveOp::verify() {
                        2)) ||
       failed(c.dimIs("last dim (2^K + 1)", "offsets", offsets, 3,
                      (int64_t(1) << bits) + 1)) ||
-      failed(c.sameDim("batch", "offsets", offsets, 0, "indices", indices, 0)) ||
-      failed(c.sameDim("kv heads", "offsets", offsets, 1, "indices", indices,
-                       1)) ||
+      failed(c.sameBatchAndHeads("kv heads", "offsets", offsets,
+                                 "indices", indices)) ||
       failed(c.sameDim("tables", "offsets", offsets, 2, "indices", indices,
                        2)))
     return failure();
@@ -442,14 +441,12 @@ LogicalResult EstimateOp::verify() {
       failed(verifyQueryKeyValue(c, q, k, v)) ||
       failed(c.rank("key_norms", norms, 3, "[B, Hkv, N]")) ||
       failed(c.f32Element("key_norms", norms)) ||
-      failed(c.sameDim("batch", "key", k, 0, "key_norms", norms, 0)) ||
-      failed(c.sameDim("kv heads", "key", k, 1, "key_norms", norms, 1)) ||
+      failed(c.sameBatchAndHeads("kv heads", "key", k, "key_norms", norms)) ||
       failed(c.notLonger("indexed length", "key_norms", norms, 2, "key", k,
                          2)) ||
       failed(c.rank("key_mean", mean, 3, "[B, Hkv, d]")) ||
       failed(c.f32Element("key_mean", mean)) ||
-      failed(c.sameDim("batch", "key", k, 0, "key_mean", mean, 0)) ||
-      failed(c.sameDim("kv heads", "key", k, 1, "key_mean", mean, 1)) ||
+      failed(c.sameBatchAndHeads("kv heads", "key", k, "key_mean", mean)) ||
       failed(c.sameDim("head dim", "key", k, 3, "key_mean", mean, 2)) ||
       failed(verifyCandidates(c, "query", q, getCandidates(), getCounts())) ||
       failed(verifyOutputAndLse(c, q, v, getOutput(), getLse())));
