@@ -54,6 +54,22 @@ static Value kvHeadOf(ImplicitLocOpBuilder &b, Value h, Value queryHeads,
   return b.createOrFold<arith::DivUIOp>(mulIndex(b, h, kvHeads), queryHeads);
 }
 
+/// scf.parallel over the (batch, query head) pairs, each iteration in its
+/// own alloca scope; `body` gets the pair (bi, h) and the kv head g of h.
+static void forEachQueryHead(
+    ImplicitLocOpBuilder &b, Value batch, Value queryHeads, Value kvHeads,
+    llvm::function_ref<void(ImplicitLocOpBuilder &, Value bi, Value h,
+                            Value g)>
+        body) {
+  buildParallel(b, ValueRange{batch, queryHeads},
+                [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+                  buildAllocaScope(b, [&](ImplicitLocOpBuilder &b) {
+                    Value bi = ivs[0], h = ivs[1];
+                    body(b, bi, h, kvHeadOf(b, h, queryHeads, kvHeads));
+                  });
+                });
+}
+
 static Value minOf(ImplicitLocOpBuilder &b, ArrayRef<Value> values) {
   Value result = values.front();
   for (Value v : values.drop_front())
@@ -127,151 +143,147 @@ struct RetrieveLowering : LoopLoweringPattern<RetrieveOp> {
     auto laneMaskType = b.getIntegerType(lanes);
 
     Value zero = constantIndex(b, 0), one = constantIndex(b, 1);
-    buildParallel(
-        b, ValueRange{batch, queryHeads},
-        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-          buildAllocaScope(b, [&](ImplicitLocOpBuilder &b) {
-            Value bi = ivs[0], h = ivs[1];
-            Value g = kvHeadOf(b, h, queryHeads, kvHeads);
+    forEachQueryHead(
+        b, batch, queryHeads, kvHeads,
+        [&](ImplicitLocOpBuilder &b, Value bi, Value h, Value g) {
 
-            // 1. Counters, padded to whole vectors for the scan.
-            Value paddedTokens =
-                mulIndex(b, ceilDivIndex(b, tokens, constantIndex(b, lanes)),
-                         constantIndex(b, lanes));
-            Value hits = memref::AllocOp::create(
-                b, MemRefType::get({ShapedType::kDynamic}, counterType),
-                ValueRange{paddedTokens}, b.getI64IntegerAttr(64));
-            fillIntegerRange(b, hits, ValueRange{}, zero, paddedTokens, 0,
-                             options.vectorWidth);
+          // 1. Counters, padded to whole vectors for the scan.
+          Value paddedTokens =
+              mulIndex(b, ceilDivIndex(b, tokens, constantIndex(b, lanes)),
+                       constantIndex(b, lanes));
+          Value hits = memref::AllocOp::create(
+              b, MemRefType::get({ShapedType::kDynamic}, counterType),
+              ValueRange{paddedTokens}, b.getI64IntegerAttr(64));
+          fillIntegerRange(b, hits, ValueRange{}, zero, paddedTokens, 0,
+                           options.vectorWidth);
 
-            // 2. Count the collisions of every token of the query's buckets.
-            Value oneHit =
-                arith::ConstantOp::create(b, b.getIntegerAttr(counterType, 1));
-            // Bucket bounds [first, last) of every table.
-            Value ranges = memref::AllocaOp::create(
-                b, MemRefType::get({ShapedType::kDynamic, 2}, b.getIndexType()),
-                ValueRange{tables});
-            buildIf(b, offsetsComplete, [&](ImplicitLocOpBuilder &b) {
-              // 2a. Every table's bucket bounds first, prefetching the start of
-              // each bucket's indices: the L offset and index misses overlap
-              // instead of being paid one table after the other.
-              buildFor(
-                  b, zero, tables, one, {},
-                  [&](ImplicitLocOpBuilder &b, Value l, ValueRange) {
-                    Value code = memref::LoadOp::create(b, queryCodes,
-                                                        ValueRange{bi, h, l});
-                    Value c = bucketOfCode(b, code, bits);
-                    auto bound = [&](Value at) {
-                      Value stored = memref::LoadOp::create(
-                          b, offsets, ValueRange{bi, g, l, at});
-                      return maxIndex(
-                          b, minIndex(b, indexOfStored(b, stored), tokens),
-                          zero);
-                    };
-                    Value first = bound(c);
-                    Value last = maxIndex(b, bound(addIndex(b, c, one)), first);
-                    memref::StoreOp::create(b, first, ranges,
-                                            ValueRange{l, zero});
-                    memref::StoreOp::create(b, last, ranges,
-                                            ValueRange{l, one});
-                    Value nonEmpty = arith::CmpIOp::create(
-                        b, arith::CmpIPredicate::ult, first, last);
-                    buildIf(b, nonEmpty, [&](ImplicitLocOpBuilder &b) {
-                      memref::PrefetchOp::create(b, indices,
-                                                 ValueRange{bi, g, l, first},
-                                                 /*isWrite=*/false,
-                                                 /*localityHint=*/3,
-                                                 /*isDataCache=*/true);
-                    });
-                    return SmallVector<Value>{};
+          // 2. Count the collisions of every token of the query's buckets.
+          Value oneHit =
+              arith::ConstantOp::create(b, b.getIntegerAttr(counterType, 1));
+          // Bucket bounds [first, last) of every table.
+          Value ranges = memref::AllocaOp::create(
+              b, MemRefType::get({ShapedType::kDynamic, 2}, b.getIndexType()),
+              ValueRange{tables});
+          buildIf(b, offsetsComplete, [&](ImplicitLocOpBuilder &b) {
+            // 2a. Every table's bucket bounds first, prefetching the start of
+            // each bucket's indices: the L offset and index misses overlap
+            // instead of being paid one table after the other.
+            buildFor(
+                b, zero, tables, one, {},
+                [&](ImplicitLocOpBuilder &b, Value l, ValueRange) {
+                  Value code = memref::LoadOp::create(b, queryCodes,
+                                                      ValueRange{bi, h, l});
+                  Value c = bucketOfCode(b, code, bits);
+                  auto bound = [&](Value at) {
+                    Value stored = memref::LoadOp::create(
+                        b, offsets, ValueRange{bi, g, l, at});
+                    return maxIndex(
+                        b, minIndex(b, indexOfStored(b, stored), tokens),
+                        zero);
+                  };
+                  Value first = bound(c);
+                  Value last = maxIndex(b, bound(addIndex(b, c, one)), first);
+                  memref::StoreOp::create(b, first, ranges,
+                                          ValueRange{l, zero});
+                  memref::StoreOp::create(b, last, ranges,
+                                          ValueRange{l, one});
+                  Value nonEmpty = arith::CmpIOp::create(
+                      b, arith::CmpIPredicate::ult, first, last);
+                  buildIf(b, nonEmpty, [&](ImplicitLocOpBuilder &b) {
+                    memref::PrefetchOp::create(b, indices,
+                                               ValueRange{bi, g, l, first},
+                                               /*isWrite=*/false,
+                                               /*localityHint=*/3,
+                                               /*isDataCache=*/true);
                   });
-              // 2b. Walk the buckets.
-              buildFor(
-                  b, zero, tables, one, {},
-                  [&](ImplicitLocOpBuilder &b, Value l, ValueRange) {
-                    Value first =
-                        memref::LoadOp::create(b, ranges, ValueRange{l, zero});
-                    Value last =
-                        memref::LoadOp::create(b, ranges, ValueRange{l, one});
-                    buildFor(
-                        b, first, last, one, {},
-                        [&](ImplicitLocOpBuilder &b, Value r, ValueRange) {
-                          Value j = indexOfStored(
-                              b, memref::LoadOp::create(
-                                     b, indices, ValueRange{bi, g, l, r}));
-                          buildIf(b, isTokenIndex(b, j, tokens),
-                                  [&](ImplicitLocOpBuilder &b) {
-                                    Value count =
-                                        memref::LoadOp::create(b, hits, j);
-                                    memref::StoreOp::create(
-                                        b,
-                                        arith::AddIOp::create(b, count, oneHit),
-                                        hits, j);
-                                  });
-                          return SmallVector<Value>{};
-                        });
-                    return SmallVector<Value>{};
-                  });
-            });
-
-            // 3. Scan: candidates in ascending token order, at most C of them.
-            auto vectorType = VectorType::get({lanes}, counterType);
-            Value threshold = arith::ConstantOp::create(
-                b,
-                DenseElementsAttr::get(
-                    vectorType, b.getIntegerAttr(counterType, minCollisions)));
-            Value noLanes =
-                arith::ConstantOp::create(b, b.getIntegerAttr(laneMaskType, 0));
-            Value oneLane =
-                arith::ConstantOp::create(b, b.getIntegerAttr(laneMaskType, 1));
-            Value found = buildFor(
-                b, zero, paddedTokens, constantIndex(b, lanes), zero,
-                [&](ImplicitLocOpBuilder &b, Value j0, ValueRange count) {
-                  Value counters =
-                      vector::LoadOp::create(b, vectorType, hits, j0);
-                  Value selected = arith::CmpIOp::create(
-                      b, arith::CmpIPredicate::uge, counters, threshold);
-                  Value mask = vector::ExtractOp::create(
-                      b,
-                      vector::BitCastOp::create(
-                          b, VectorType::get({1}, laneMaskType), selected),
-                      ArrayRef<int64_t>{0});
-                  // Visit the set bits, lowest first.
-                  auto loop = scf::WhileOp::create(
-                      b, TypeRange{laneMaskType, b.getIndexType()},
-                      ValueRange{mask, count[0]},
-                      [&](OpBuilder &nested, Location loc, ValueRange args) {
-                        ImplicitLocOpBuilder b(loc, nested);
-                        Value more = arith::CmpIOp::create(
-                            b, arith::CmpIPredicate::ne, args[0], noLanes);
-                        scf::ConditionOp::create(b, more, args);
-                      },
-                      [&](OpBuilder &nested, Location loc, ValueRange args) {
-                        ImplicitLocOpBuilder b(loc, nested);
-                        Value lane = arith::IndexCastUIOp::create(
-                            b, b.getIndexType(),
-                            math::CountTrailingZerosOp::create(b, args[0]));
-                        Value j = addIndex(b, j0, lane);
-                        Value room = arith::CmpIOp::create(
-                            b, arith::CmpIPredicate::ult, args[1], capacity);
-                        buildIf(b, room, [&](ImplicitLocOpBuilder &b) {
-                          memref::StoreOp::create(
-                              b, storedOfIndex(b, j, candidateType), candidates,
-                              ValueRange{bi, h, args[1]});
-                        });
-                        Value next = arith::SelectOp::create(
-                            b, room, addIndex(b, args[1], one), args[1]);
-                        Value rest = arith::AndIOp::create(
-                            b, args[0],
-                            arith::SubIOp::create(b, args[0], oneLane));
-                        scf::YieldOp::create(b, ValueRange{rest, next});
+                  return SmallVector<Value>{};
+                });
+            // 2b. Walk the buckets.
+            buildFor(
+                b, zero, tables, one, {},
+                [&](ImplicitLocOpBuilder &b, Value l, ValueRange) {
+                  Value first =
+                      memref::LoadOp::create(b, ranges, ValueRange{l, zero});
+                  Value last =
+                      memref::LoadOp::create(b, ranges, ValueRange{l, one});
+                  buildFor(
+                      b, first, last, one, {},
+                      [&](ImplicitLocOpBuilder &b, Value r, ValueRange) {
+                        Value j = indexOfStored(
+                            b, memref::LoadOp::create(
+                                   b, indices, ValueRange{bi, g, l, r}));
+                        buildIf(b, isTokenIndex(b, j, tokens),
+                                [&](ImplicitLocOpBuilder &b) {
+                                  Value count =
+                                      memref::LoadOp::create(b, hits, j);
+                                  memref::StoreOp::create(
+                                      b,
+                                      arith::AddIOp::create(b, count, oneHit),
+                                      hits, j);
+                                });
+                        return SmallVector<Value>{};
                       });
-                  return SmallVector<Value>{loop.getResult(1)};
-                })[0];
-            memref::StoreOp::create(b, storedOfIndex(b, found, countType),
-                                    counts, ValueRange{bi, h});
-            memref::DeallocOp::create(b, hits);
+                  return SmallVector<Value>{};
+                });
           });
+
+          // 3. Scan: candidates in ascending token order, at most C of them.
+          auto vectorType = VectorType::get({lanes}, counterType);
+          Value threshold = arith::ConstantOp::create(
+              b,
+              DenseElementsAttr::get(
+                  vectorType, b.getIntegerAttr(counterType, minCollisions)));
+          Value noLanes =
+              arith::ConstantOp::create(b, b.getIntegerAttr(laneMaskType, 0));
+          Value oneLane =
+              arith::ConstantOp::create(b, b.getIntegerAttr(laneMaskType, 1));
+          Value found = buildFor(
+              b, zero, paddedTokens, constantIndex(b, lanes), zero,
+              [&](ImplicitLocOpBuilder &b, Value j0, ValueRange count) {
+                Value counters =
+                    vector::LoadOp::create(b, vectorType, hits, j0);
+                Value selected = arith::CmpIOp::create(
+                    b, arith::CmpIPredicate::uge, counters, threshold);
+                Value mask = vector::ExtractOp::create(
+                    b,
+                    vector::BitCastOp::create(
+                        b, VectorType::get({1}, laneMaskType), selected),
+                    ArrayRef<int64_t>{0});
+                // Visit the set bits, lowest first.
+                auto loop = scf::WhileOp::create(
+                    b, TypeRange{laneMaskType, b.getIndexType()},
+                    ValueRange{mask, count[0]},
+                    [&](OpBuilder &nested, Location loc, ValueRange args) {
+                      ImplicitLocOpBuilder b(loc, nested);
+                      Value more = arith::CmpIOp::create(
+                          b, arith::CmpIPredicate::ne, args[0], noLanes);
+                      scf::ConditionOp::create(b, more, args);
+                    },
+                    [&](OpBuilder &nested, Location loc, ValueRange args) {
+                      ImplicitLocOpBuilder b(loc, nested);
+                      Value lane = arith::IndexCastUIOp::create(
+                          b, b.getIndexType(),
+                          math::CountTrailingZerosOp::create(b, args[0]));
+                      Value j = addIndex(b, j0, lane);
+                      Value room = arith::CmpIOp::create(
+                          b, arith::CmpIPredicate::ult, args[1], capacity);
+                      buildIf(b, room, [&](ImplicitLocOpBuilder &b) {
+                        memref::StoreOp::create(
+                            b, storedOfIndex(b, j, candidateType), candidates,
+                            ValueRange{bi, h, args[1]});
+                      });
+                      Value next = arith::SelectOp::create(
+                          b, room, addIndex(b, args[1], one), args[1]);
+                      Value rest = arith::AndIOp::create(
+                          b, args[0],
+                          arith::SubIOp::create(b, args[0], oneLane));
+                      scf::YieldOp::create(b, ValueRange{rest, next});
+                    });
+                return SmallVector<Value>{loop.getResult(1)};
+              })[0];
+          memref::StoreOp::create(b, storedOfIndex(b, found, countType),
+                                  counts, ValueRange{bi, h});
+          memref::DeallocOp::create(b, hits);
         });
   }
 };
@@ -339,252 +351,248 @@ struct EstimateLowering : LoopLoweringPattern<EstimateOp> {
     Value capacity = dimSize(b, candidates, 2);
 
     Value zero = constantIndex(b, 0), one = constantIndex(b, 1);
-    buildParallel(
-        b, ValueRange{batch, queryHeads},
-        [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-          buildAllocaScope(b, [&](ImplicitLocOpBuilder &b) {
-            Value bi = ivs[0], h = ivs[1];
-            Value g = kvHeadOf(b, h, queryHeads, kvHeads);
-            Value stored = memref::LoadOp::create(b, counts, ValueRange{bi, h});
-            Value n = maxIndex(
-                b, minIndex(b, indexOfStored(b, stored), capacity), zero);
-            auto candidate = [&](ImplicitLocOpBuilder &b, Value r) {
-              return indexOfStored(b, memref::LoadOp::create(
-                                          b, candidates, ValueRange{bi, h, r}));
-            };
+    forEachQueryHead(
+        b, batch, queryHeads, kvHeads,
+        [&](ImplicitLocOpBuilder &b, Value bi, Value h, Value g) {
+          Value stored = memref::LoadOp::create(b, counts, ValueRange{bi, h});
+          Value n = maxIndex(
+              b, minIndex(b, indexOfStored(b, stored), capacity), zero);
+          auto candidate = [&](ImplicitLocOpBuilder &b, Value r) {
+            return indexOfStored(b, memref::LoadOp::create(
+                                        b, candidates, ValueRange{bi, h, r}));
+          };
 
-            // The query in f32 and its norm.
-            auto dynamicF32 = MemRefType::get({ShapedType::kDynamic}, f32);
-            Value q =
-                memref::AllocaOp::create(b, dynamicF32, ValueRange{headDim});
-            forEachChunk(
-                b, headDim, width, {},
-                [&](ImplicitLocOpBuilder &b, VectorChunk chunk, ValueRange) {
-                  writeChunkF32(
-                      b,
-                      readChunkF32(b, query, ValueRange{bi, h}, chunk, width),
-                      q, ValueRange{}, chunk);
-                  return SmallVector<Value>{};
-                });
-            Value queryNorm = math::SqrtOp::create(
-                b, buildRowDot(b, q, {}, q, {}, headDim, width));
-            // q . (k - m) = q . k - q . m: the centered dot product SimHash
-            // saw, from the raw key and one dot product with the mean per head.
-            Value queryDotMean =
-                scf::IfOp::create(
-                    b, anyKvHead,
+          // The query in f32 and its norm.
+          auto dynamicF32 = MemRefType::get({ShapedType::kDynamic}, f32);
+          Value q =
+              memref::AllocaOp::create(b, dynamicF32, ValueRange{headDim});
+          forEachChunk(
+              b, headDim, width, {},
+              [&](ImplicitLocOpBuilder &b, VectorChunk chunk, ValueRange) {
+                writeChunkF32(
+                    b,
+                    readChunkF32(b, query, ValueRange{bi, h}, chunk, width),
+                    q, ValueRange{}, chunk);
+                return SmallVector<Value>{};
+              });
+          Value queryNorm = math::SqrtOp::create(
+              b, buildRowDot(b, q, {}, q, {}, headDim, width));
+          // q . (k - m) = q . k - q . m: the centered dot product SimHash
+          // saw, from the raw key and one dot product with the mean per head.
+          Value queryDotMean =
+              scf::IfOp::create(
+                  b, anyKvHead,
+                  [&](OpBuilder &nested, Location loc) {
+                    ImplicitLocOpBuilder b(loc, nested);
+                    scf::YieldOp::create(b, buildRowDot(b, q, {}, mean,
+                                                        ValueRange{bi, g},
+                                                        headDim, width));
+                  },
+                  [&](OpBuilder &nested, Location loc) {
+                    ImplicitLocOpBuilder b(loc, nested);
+                    scf::YieldOp::create(b, constantF32(b, 0.0f));
+                  })
+                  .getResult(0);
+
+          // Per-candidate scratch on the heap: n is up to C, which can be N.
+          Value base = memref::AllocOp::create(b, dynamicF32, ValueRange{n},
+                                               b.getI64IntegerAttr(64));
+          Value cosine = memref::AllocOp::create(b, dynamicF32, ValueRange{n},
+                                                 b.getI64IntegerAttr(64));
+
+          // Prefetches the `rows` row of candidate r + distance, if valid.
+          auto prefetchAhead = [&](ImplicitLocOpBuilder &b, Value r,
+                                   Value rows) {
+            Value ahead = addIndex(b, r, constantIndex(b, kPrefetchDistance));
+            Value inList =
+                arith::CmpIOp::create(b, arith::CmpIPredicate::ult, ahead, n);
+            buildIf(b, inList, [&](ImplicitLocOpBuilder &b) {
+              Value j = candidate(b, ahead);
+              buildIf(
+                  b, isTokenIndex(b, j, tokens),
+                  [&](ImplicitLocOpBuilder &b) {
+                    auto type = cast<MemRefType>(rows.getType());
+                    int64_t perLine = std::max<int64_t>(
+                        1, kCacheLineBytes * 8 /
+                               type.getElementType().getIntOrFloatBitWidth());
+                    Value rowLength = rows == key ? headDim : valueDim;
+                    buildFor(
+                        b, zero, rowLength, constantIndex(b, perLine), {},
+                        [&](ImplicitLocOpBuilder &b, Value i, ValueRange) {
+                          memref::PrefetchOp::create(
+                              b, rows, ValueRange{bi, g, j, i},
+                              /*isWrite=*/false, /*localityHint=*/3,
+                              /*isDataCache=*/true);
+                          return SmallVector<Value>{};
+                        });
+                  });
+            });
+          };
+
+          // A. Dot products with the candidates' keys.
+          Value scale = constantF32(b, op.getScale().convertToFloat());
+          Value tiny = constantF32(b, 1e-30f);
+          Value minusInf = constantF32(b, -inf);
+          buildFor(
+              b, zero, n, one, {},
+              [&](ImplicitLocOpBuilder &b, Value r, ValueRange) {
+                prefetchAhead(b, r, key);
+                Value j = candidate(b, r);
+                // The result types come from the yields.
+                auto scored = scf::IfOp::create(
+                    b, isTokenIndex(b, j, tokens),
                     [&](OpBuilder &nested, Location loc) {
                       ImplicitLocOpBuilder b(loc, nested);
-                      scf::YieldOp::create(b, buildRowDot(b, q, {}, mean,
-                                                          ValueRange{bi, g},
-                                                          headDim, width));
+                      Value dot =
+                          buildRowDot(b, q, {}, key, ValueRange{bi, g, j},
+                                      headDim, width);
+                      Value keyNorm = memref::LoadOp::create(
+                          b, norms, ValueRange{bi, g, j});
+                      Value denominator = arith::MaximumFOp::create(
+                          b, arith::MulFOp::create(b, queryNorm, keyNorm),
+                          tiny);
+                      Value centered =
+                          arith::SubFOp::create(b, dot, queryDotMean);
+                      scf::YieldOp::create(
+                          b, ValueRange{arith::MulFOp::create(b, scale, dot),
+                                        arith::DivFOp::create(b, centered,
+                                                              denominator)});
                     },
                     [&](OpBuilder &nested, Location loc) {
                       ImplicitLocOpBuilder b(loc, nested);
-                      scf::YieldOp::create(b, constantF32(b, 0.0f));
-                    })
-                    .getResult(0);
-
-            // Per-candidate scratch on the heap: n is up to C, which can be N.
-            Value base = memref::AllocOp::create(b, dynamicF32, ValueRange{n},
-                                                 b.getI64IntegerAttr(64));
-            Value cosine = memref::AllocOp::create(b, dynamicF32, ValueRange{n},
-                                                   b.getI64IntegerAttr(64));
-
-            // Prefetches the `rows` row of candidate r + distance, if valid.
-            auto prefetchAhead = [&](ImplicitLocOpBuilder &b, Value r,
-                                     Value rows) {
-              Value ahead = addIndex(b, r, constantIndex(b, kPrefetchDistance));
-              Value inList =
-                  arith::CmpIOp::create(b, arith::CmpIPredicate::ult, ahead, n);
-              buildIf(b, inList, [&](ImplicitLocOpBuilder &b) {
-                Value j = candidate(b, ahead);
-                buildIf(
-                    b, isTokenIndex(b, j, tokens),
-                    [&](ImplicitLocOpBuilder &b) {
-                      auto type = cast<MemRefType>(rows.getType());
-                      int64_t perLine = std::max<int64_t>(
-                          1, kCacheLineBytes * 8 /
-                                 type.getElementType().getIntOrFloatBitWidth());
-                      Value rowLength = rows == key ? headDim : valueDim;
-                      buildFor(
-                          b, zero, rowLength, constantIndex(b, perLine), {},
-                          [&](ImplicitLocOpBuilder &b, Value i, ValueRange) {
-                            memref::PrefetchOp::create(
-                                b, rows, ValueRange{bi, g, j, i},
-                                /*isWrite=*/false, /*localityHint=*/3,
-                                /*isDataCache=*/true);
-                            return SmallVector<Value>{};
-                          });
+                      scf::YieldOp::create(
+                          b, ValueRange{minusInf, constantF32(b, 0.0f)});
                     });
+                memref::StoreOp::create(b, scored.getResult(0), base, r);
+                memref::StoreOp::create(b, scored.getResult(1), cosine, r);
+                return SmallVector<Value>{};
               });
-            };
 
-            // A. Dot products with the candidates' keys.
-            Value scale = constantF32(b, op.getScale().convertToFloat());
-            Value tiny = constantF32(b, 1e-30f);
-            Value minusInf = constantF32(b, -inf);
-            buildFor(
-                b, zero, n, one, {},
-                [&](ImplicitLocOpBuilder &b, Value r, ValueRange) {
-                  prefetchAhead(b, r, key);
-                  Value j = candidate(b, r);
-                  // The result types come from the yields.
-                  auto scored = scf::IfOp::create(
-                      b, isTokenIndex(b, j, tokens),
-                      [&](OpBuilder &nested, Location loc) {
-                        ImplicitLocOpBuilder b(loc, nested);
-                        Value dot =
-                            buildRowDot(b, q, {}, key, ValueRange{bi, g, j},
-                                        headDim, width);
-                        Value keyNorm = memref::LoadOp::create(
-                            b, norms, ValueRange{bi, g, j});
-                        Value denominator = arith::MaximumFOp::create(
-                            b, arith::MulFOp::create(b, queryNorm, keyNorm),
-                            tiny);
-                        Value centered =
-                            arith::SubFOp::create(b, dot, queryDotMean);
-                        scf::YieldOp::create(
-                            b, ValueRange{arith::MulFOp::create(b, scale, dot),
-                                          arith::DivFOp::create(b, centered,
-                                                                denominator)});
-                      },
-                      [&](OpBuilder &nested, Location loc) {
-                        ImplicitLocOpBuilder b(loc, nested);
-                        scf::YieldOp::create(
-                            b, ValueRange{minusInf, constantF32(b, 0.0f)});
-                      });
-                  memref::StoreOp::create(b, scored.getResult(0), base, r);
-                  memref::StoreOp::create(b, scored.getResult(1), cosine, r);
-                  return SmallVector<Value>{};
-                });
+          // B. Scores s = base - log(max(u, 1e-30)) and their maximum. Lanes
+          // past n read base = -inf, which leaves the maximum unchanged.
+          auto vectorF32 = VectorType::get({width}, f32);
+          auto splat = [&](ImplicitLocOpBuilder &b, float v) {
+            return arith::ConstantOp::create(
+                b, DenseElementsAttr::get(vectorF32, b.getF32FloatAttr(v)));
+          };
+          Value maxScore = forEachChunk(
+              b, n, width, ValueRange{splat(b, -inf)},
+              [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
+                  ValueRange running) {
+                Value c = readChunkF32(b, cosine, {}, chunk, width);
+                c = arith::MinimumFOp::create(
+                    b, arith::MaximumFOp::create(b, c, splat(b, -1.0f)),
+                    splat(b, 1.0f));
+                Value u = buildRetrievalProbability(b, c, op.getLshBits(),
+                                                    op.getLshTables(),
+                                                    op.getMinCollisions());
+                Value logU = math::LogOp::create(
+                    b, arith::MaximumFOp::create(b, u, splat(b, 1e-30f)));
+                Value s = arith::SubFOp::create(
+                    b, readChunkF32(b, base, {}, chunk, width, -inf), logU);
+                writeChunkF32(b, s, base, {}, chunk);
+                // Masked-off lanes of s hold -inf - log(u): still -inf.
+                return SmallVector<Value>{
+                    arith::MaximumFOp::create(b, running[0], s)};
+              })[0];
+          Value m = vector::ReductionOp::create(
+              b, vector::CombiningKind::MAXIMUMF, maxScore);
 
-            // B. Scores s = base - log(max(u, 1e-30)) and their maximum. Lanes
-            // past n read base = -inf, which leaves the maximum unchanged.
-            auto vectorF32 = VectorType::get({width}, f32);
-            auto splat = [&](ImplicitLocOpBuilder &b, float v) {
-              return arith::ConstantOp::create(
-                  b, DenseElementsAttr::get(vectorF32, b.getF32FloatAttr(v)));
-            };
-            Value maxScore = forEachChunk(
-                b, n, width, ValueRange{splat(b, -inf)},
-                [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
-                    ValueRange running) {
-                  Value c = readChunkF32(b, cosine, {}, chunk, width);
-                  c = arith::MinimumFOp::create(
-                      b, arith::MaximumFOp::create(b, c, splat(b, -1.0f)),
-                      splat(b, 1.0f));
-                  Value u = buildRetrievalProbability(b, c, op.getLshBits(),
-                                                      op.getLshTables(),
-                                                      op.getMinCollisions());
-                  Value logU = math::LogOp::create(
-                      b, arith::MaximumFOp::create(b, u, splat(b, 1e-30f)));
-                  Value s = arith::SubFOp::create(
-                      b, readChunkF32(b, base, {}, chunk, width, -inf), logU);
-                  writeChunkF32(b, s, base, {}, chunk);
-                  // Masked-off lanes of s hold -inf - log(u): still -inf.
-                  return SmallVector<Value>{
-                      arith::MaximumFOp::create(b, running[0], s)};
-                })[0];
-            Value m = vector::ReductionOp::create(
-                b, vector::CombiningKind::MAXIMUMF, maxScore);
+          Value hasSample = arith::CmpFOp::create(
+              b, arith::CmpFPredicate::UNE, m, minusInf);
+          scf::IfOp::create(
+              b, hasSample,
+              [&](OpBuilder &nested, Location loc) {
+                ImplicitLocOpBuilder b(loc, nested);
+                // C. Weights w = exp(s - m) in place, and their sum.
+                Value mv = splatF32(b, width, m);
+                Value sumVector = forEachChunk(
+                    b, n, width, ValueRange{splat(b, 0.0f)},
+                    [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
+                        ValueRange sum) {
+                      Value s = readChunkF32(b, base, {}, chunk, width, -inf);
+                      Value w = math::ExpOp::create(
+                          b, arith::SubFOp::create(b, s, mv));
+                      writeChunkF32(b, w, base, {}, chunk);
+                      return SmallVector<Value>{
+                          arith::AddFOp::create(b, sum[0], w)};
+                    })[0];
+                Value total = vector::ReductionOp::create(
+                    b, vector::CombiningKind::ADD, sumVector);
 
-            Value hasSample = arith::CmpFOp::create(
-                b, arith::CmpFPredicate::UNE, m, minusInf);
-            scf::IfOp::create(
-                b, hasSample,
-                [&](OpBuilder &nested, Location loc) {
-                  ImplicitLocOpBuilder b(loc, nested);
-                  // C. Weights w = exp(s - m) in place, and their sum.
-                  Value mv = splatF32(b, width, m);
-                  Value sumVector = forEachChunk(
-                      b, n, width, ValueRange{splat(b, 0.0f)},
-                      [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
-                          ValueRange sum) {
-                        Value s = readChunkF32(b, base, {}, chunk, width, -inf);
-                        Value w = math::ExpOp::create(
-                            b, arith::SubFOp::create(b, s, mv));
-                        writeChunkF32(b, w, base, {}, chunk);
-                        return SmallVector<Value>{
-                            arith::AddFOp::create(b, sum[0], w)};
-                      })[0];
-                  Value total = vector::ReductionOp::create(
-                      b, vector::CombiningKind::ADD, sumVector);
+                // D. acc = sum_r w_r v_j over the valid candidates.
+                Value acc = memref::AllocaOp::create(b, dynamicF32,
+                                                     ValueRange{valueDim});
+                forEachChunk(b, valueDim, width, {},
+                             [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
+                                 ValueRange) {
+                               writeChunkF32(b, splat(b, 0.0f), acc, {},
+                                             chunk);
+                               return SmallVector<Value>{};
+                             });
+                buildFor(
+                    b, zero, n, one, {},
+                    [&](ImplicitLocOpBuilder &b, Value r, ValueRange) {
+                      prefetchAhead(b, r, value);
+                      Value j = candidate(b, r);
+                      buildIf(
+                          b, isTokenIndex(b, j, tokens),
+                          [&](ImplicitLocOpBuilder &b) {
+                            Value w = splatF32(
+                                b, width, memref::LoadOp::create(b, base, r));
+                            forEachChunk(
+                                b, valueDim, width, {},
+                                [&](ImplicitLocOpBuilder &b,
+                                    VectorChunk chunk, ValueRange) {
+                                  Value v = readChunkF32(b, value,
+                                                         ValueRange{bi, g, j},
+                                                         chunk, width);
+                                  Value a =
+                                      readChunkF32(b, acc, {}, chunk, width);
+                                  writeChunkF32(
+                                      b, vector::FMAOp::create(b, w, v, a),
+                                      acc, {}, chunk);
+                                  return SmallVector<Value>{};
+                                });
+                          });
+                      return SmallVector<Value>{};
+                    });
 
-                  // D. acc = sum_r w_r v_j over the valid candidates.
-                  Value acc = memref::AllocaOp::create(b, dynamicF32,
-                                                       ValueRange{valueDim});
-                  forEachChunk(b, valueDim, width, {},
-                               [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
-                                   ValueRange) {
-                                 writeChunkF32(b, splat(b, 0.0f), acc, {},
-                                               chunk);
-                                 return SmallVector<Value>{};
-                               });
-                  buildFor(
-                      b, zero, n, one, {},
-                      [&](ImplicitLocOpBuilder &b, Value r, ValueRange) {
-                        prefetchAhead(b, r, value);
-                        Value j = candidate(b, r);
-                        buildIf(
-                            b, isTokenIndex(b, j, tokens),
-                            [&](ImplicitLocOpBuilder &b) {
-                              Value w = splatF32(
-                                  b, width, memref::LoadOp::create(b, base, r));
-                              forEachChunk(
-                                  b, valueDim, width, {},
-                                  [&](ImplicitLocOpBuilder &b,
-                                      VectorChunk chunk, ValueRange) {
-                                    Value v = readChunkF32(b, value,
-                                                           ValueRange{bi, g, j},
-                                                           chunk, width);
-                                    Value a =
-                                        readChunkF32(b, acc, {}, chunk, width);
-                                    writeChunkF32(
-                                        b, vector::FMAOp::create(b, w, v, a),
-                                        acc, {}, chunk);
-                                    return SmallVector<Value>{};
-                                  });
-                            });
-                        return SmallVector<Value>{};
-                      });
-
-                  // E. Normalize.
-                  Value inverse = splatF32(
-                      b, width,
-                      arith::DivFOp::create(b, constantF32(b, 1.0f), total));
-                  forEachChunk(
-                      b, valueDim, width, {},
-                      [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
-                          ValueRange) {
-                        Value a = readChunkF32(b, acc, {}, chunk, width);
-                        writeChunkF32(b, arith::MulFOp::create(b, a, inverse),
-                                      output, ValueRange{bi, h}, chunk);
-                        return SmallVector<Value>{};
-                      });
-                  memref::StoreOp::create(
-                      b,
-                      arith::AddFOp::create(b, m,
-                                            math::LogOp::create(b, total)),
-                      lse, ValueRange{bi, h});
-                  scf::YieldOp::create(b);
-                },
-                [&](OpBuilder &nested, Location loc) {
-                  // Nothing sampled: no contribution.
-                  ImplicitLocOpBuilder b(loc, nested);
-                  forEachChunk(b, valueDim, width, {},
-                               [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
-                                   ValueRange) {
-                                 writeChunkF32(b, splat(b, 0.0f), output,
-                                               ValueRange{bi, h}, chunk);
-                                 return SmallVector<Value>{};
-                               });
-                  memref::StoreOp::create(b, minusInf, lse, ValueRange{bi, h});
-                  scf::YieldOp::create(b);
-                });
-            memref::DeallocOp::create(b, base);
-            memref::DeallocOp::create(b, cosine);
-          });
+                // E. Normalize.
+                Value inverse = splatF32(
+                    b, width,
+                    arith::DivFOp::create(b, constantF32(b, 1.0f), total));
+                forEachChunk(
+                    b, valueDim, width, {},
+                    [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
+                        ValueRange) {
+                      Value a = readChunkF32(b, acc, {}, chunk, width);
+                      writeChunkF32(b, arith::MulFOp::create(b, a, inverse),
+                                    output, ValueRange{bi, h}, chunk);
+                      return SmallVector<Value>{};
+                    });
+                memref::StoreOp::create(
+                    b,
+                    arith::AddFOp::create(b, m,
+                                          math::LogOp::create(b, total)),
+                    lse, ValueRange{bi, h});
+                scf::YieldOp::create(b);
+              },
+              [&](OpBuilder &nested, Location loc) {
+                // Nothing sampled: no contribution.
+                ImplicitLocOpBuilder b(loc, nested);
+                forEachChunk(b, valueDim, width, {},
+                             [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
+                                 ValueRange) {
+                               writeChunkF32(b, splat(b, 0.0f), output,
+                                             ValueRange{bi, h}, chunk);
+                               return SmallVector<Value>{};
+                             });
+                memref::StoreOp::create(b, minusInf, lse, ValueRange{bi, h});
+                scf::YieldOp::create(b);
+              });
+          memref::DeallocOp::create(b, base);
+          memref::DeallocOp::create(b, cosine);
         });
   }
 };
