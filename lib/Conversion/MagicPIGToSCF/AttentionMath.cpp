@@ -11,27 +11,29 @@
 using namespace mlir;
 using namespace mlir::magicpig;
 
-AttentionSpec mlir::magicpig::getAttentionSpec(AttentionOp op) {
+/// The operands and scale that attention and window_attention share.
+template <typename OpTy>
+static AttentionSpec getCommonAttentionSpec(OpTy op) {
   AttentionSpec spec;
   spec.query = op.getQuery();
   spec.key = op.getKey();
   spec.value = op.getValue();
   spec.output = op.getOutput();
   spec.scale = op.getScale().convertToFloat();
+  return spec;
+}
+
+AttentionSpec mlir::magicpig::getAttentionSpec(AttentionOp op) {
+  AttentionSpec spec = getCommonAttentionSpec(op);
   spec.causal = op.getCausal();
   return spec;
 }
 
 AttentionSpec mlir::magicpig::getAttentionSpec(WindowAttentionOp op) {
-  AttentionSpec spec;
-  spec.query = op.getQuery();
-  spec.key = op.getKey();
-  spec.value = op.getValue();
-  spec.output = op.getOutput();
+  AttentionSpec spec = getCommonAttentionSpec(op);
   spec.lse = op.getLse();
   spec.windowStart = op.getWindowStart();
   spec.sinkTokens = static_cast<int64_t>(op.getSinkTokens());
-  spec.scale = op.getScale().convertToFloat();
   return spec;
 }
 
