@@ -318,6 +318,24 @@ func.func @case34(%x: tensor<4x8xf32>, %p: tensor<8x12xf32>, %c: tensor<4x3xi32>
 
 // -----
 
+// K < 0: the diagnostic shows the value as written, not as an unsigned i32
+func.func @case34_negative(%x: tensor<4x8xf32>, %p: tensor<8x12xf32>, %c: tensor<4x3xi32>) {
+  // expected-error @+1 {{'lsh_bits' must be in [1, 16], got -1}}
+  magicpig.simhash bits(-1) tables(3) ins(%x, %p : tensor<4x8xf32>, tensor<8x12xf32>) outs(%c : tensor<4x3xi32>) -> tensor<4x3xi32>
+  return
+}
+
+// -----
+
+// L < 0
+func.func @case35_negative(%x: tensor<4x8xf32>, %p: tensor<8x12xf32>, %c: tensor<4x3xi32>) {
+  // expected-error @+1 {{'lsh_tables' must be >= 1, got -3}}
+  magicpig.simhash bits(4) tables(-3) ins(%x, %p : tensor<4x8xf32>, tensor<8x12xf32>) outs(%c : tensor<4x3xi32>) -> tensor<4x3xi32>
+  return
+}
+
+// -----
+
 // L = 0
 func.func @case35(%x: tensor<4x8xf32>, %p: tensor<8x12xf32>, %c: tensor<4x3xi32>) {
   // expected-error @+1 {{'lsh_tables' must be >= 1, got 0}}
@@ -628,6 +646,15 @@ func.func @case68(%qc: tensor<1x4x3xi32>, %o: tensor<1x2x3x17xi32>, %i: tensor<1
 func.func @case69(%qc: tensor<1x4x3xi32>, %o: tensor<1x2x3x17xi32>, %i: tensor<1x2x3x16xi32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<2x4xi32>) {
   // expected-error @+1 {{batch mismatch: 'query_codes' has 1 but 'counts' has 2}}
   magicpig.retrieve bits(4) min_collisions(2) ins(%qc, %o, %i : tensor<1x4x3xi32>, tensor<1x2x3x17xi32>, tensor<1x2x3x16xi32>) outs(%cand, %cnt : tensor<1x4x8xi32>, tensor<2x4xi32>) -> tensor<1x4x8xi32>, tensor<2x4xi32>
+  return
+}
+
+// -----
+
+// threshold < 0
+func.func @case57_negative(%qc: tensor<1x4x3xi32>, %o: tensor<1x2x3x17xi32>, %i: tensor<1x2x3x16xi32>, %cand: tensor<1x4x8xi32>, %cnt: tensor<1x4xi32>) {
+  // expected-error @+1 {{'min_collisions' must be >= 1, got -2}}
+  magicpig.retrieve bits(4) min_collisions(-2) ins(%qc, %o, %i : tensor<1x4x3xi32>, tensor<1x2x3x17xi32>, tensor<1x2x3x16xi32>) outs(%cand, %cnt : tensor<1x4x8xi32>, tensor<1x4xi32>) -> tensor<1x4x8xi32>, tensor<1x4xi32>
   return
 }
 

@@ -339,7 +339,7 @@ LogicalResult KeyNormsOp::verify() {
 LogicalResult SimHashOp::verify() {
   Checker c(*this);
   Value x = getInput(), p = getProjection(), codes = getCodes();
-  int64_t bits = getLshBits(), tables = getLshTables();
+  int64_t bits = getLshBitsAttr().getInt(), tables = getLshTablesAttr().getInt();
   if (failed(c.sameSemantics()) || failed(c.lshBits(bits)) ||
       failed(c.lshTables(tables)) || failed(c.floatElement("input", x)) ||
       failed(c.f32Element("projection", p)) ||
@@ -365,7 +365,7 @@ LogicalResult SimHashOp::verify() {
 LogicalResult BuildTablesOp::verify() {
   Checker c(*this);
   Value codes = getCodes(), offsets = getOffsets(), indices = getIndices();
-  int64_t bits = getLshBits();
+  int64_t bits = getLshBitsAttr().getInt();
   return failure(
       failed(c.sameSemantics()) || failed(c.lshBits(bits)) ||
       failed(c.nonNegative("sink_tokens", getSinkTokens())) ||
@@ -404,12 +404,12 @@ static LogicalResult verifyCandidates(Checker &c, StringRef qName, Value q,
 LogicalResult RetrieveOp::verify() {
   Checker c(*this);
   Value qc = getQueryCodes(), offsets = getOffsets(), indices = getIndices();
-  int64_t bits = getLshBits();
+  int64_t bits = getLshBitsAttr().getInt();
   if (failed(c.sameSemantics()) || failed(c.lshBits(bits)) ||
       failed(c.rank("query_codes", qc, 3, "[B, Hq, L]")) ||
       failed(c.rank("offsets", offsets, 4, "[B, Hkv, L, 2^K + 1]")) ||
       failed(c.rank("indices", indices, 4, "[B, Hkv, L, N]")) ||
-      failed(c.minCollisions(getMinCollisions(),
+      failed(c.minCollisions(getMinCollisionsAttr().getInt(),
                              Checker::shaped(qc).getDimSize(2))) ||
       failed(c.codeElement("query_codes", qc, bits)) ||
       failed(c.indexElement("offsets", offsets)) ||
@@ -433,9 +433,9 @@ LogicalResult EstimateOp::verify() {
   Value q = getQuery(), k = getKey(), v = getValue(), norms = getKeyNorms();
   Value mean = getKeyMean();
   return failure(
-      failed(c.sameSemantics()) || failed(c.lshBits(getLshBits())) ||
-      failed(c.lshTables(getLshTables())) ||
-      failed(c.minCollisions(getMinCollisions(), getLshTables())) ||
+      failed(c.sameSemantics()) || failed(c.lshBits(getLshBitsAttr().getInt())) ||
+      failed(c.lshTables(getLshTablesAttr().getInt())) ||
+      failed(c.minCollisions(getMinCollisionsAttr().getInt(), getLshTablesAttr().getInt())) ||
       failed(c.positiveScale(getScale().convertToFloat())) ||
       failed(c.rank("query", q, 3, kQLayout)) ||
       failed(verifyQueryKeyValue(c, q, k, v)) ||
