@@ -103,8 +103,8 @@ def build_parser():
     g = p.add_argument_group("compiled check")
     g.add_argument("--compiler", default="build/bin/magicpig-compile")
     g.add_argument("--compiled-layers", type=_ints, default=[1, 8, 22, 29])
-    g.add_argument("--compiled-context", type=int, default=None,
-                   help="context of the compiled check (default: the smallest)")
+    g.add_argument("--compiled-contexts", type=_ints, default=None,
+                   help="contexts of the compiled check (default: --contexts)")
     g = p.add_argument_group("end to end")
     g.add_argument("--ppl-texts", type=int, default=2, help="held-out texts per context")
     g.add_argument("--ppl-tokens", type=int, default=64,

@@ -28,7 +28,8 @@ import time
 import numpy as np
 
 from magicpig.cli import progress
-from magicpig.compiled import CompiledFunction, _load_runner_utils
+from magicpig.compiled import (CompiledFunction, _load_runner_utils, _result_specs,
+                               read_graph_info)
 from magicpig.errors import MagicPigError
 from magicpig.eval import methods
 
@@ -97,11 +98,14 @@ class CompiledLayer:
 
         _load_runner_utils()
         self.library = ctypes.CDLL(os.path.abspath(library))
-        # prefill: out, then offsets, indices (i32), norms, mean (f32)
+        # The result lists come from the graph's own description: prefill
+        # returns out + offsets, indices, norms, mean; decode returns out and,
+        # with return-counts, the retrieve count per query head.
+        functions = read_graph_info(self.library, library)["functions"]
         self.prefill = CompiledFunction(self.library, "prefill",
-                                        [(4, np.float32), (4, np.int32), (4, np.int32),
-                                         (3, np.float32), (3, np.float32)])
-        self.decode = CompiledFunction(self.library, "decode", [(4, np.float32)])
+                                        _result_specs(functions["prefill"], library))
+        self.decode = CompiledFunction(self.library, "decode",
+                                       _result_specs(functions["decode"], library))
 
     def build_index(self, k, v):
         """k, v `[Hkv, Np, d]` -> the four index buffers."""
@@ -110,9 +114,12 @@ class CompiledLayer:
                             v[None].astype(np.float32))[1:]
 
     def attend(self, q, k, v, index):
-        out = self.decode(q[None, :, None, :].astype(np.float32),
-                          k[None].astype(np.float32), v[None].astype(np.float32), *index)[0]
-        return out[0, :, 0, :]
+        """(out `[Hq, d]`, retrieve counts `[Hq]` or None)."""
+        results = self.decode(q[None, :, None, :].astype(np.float32),
+                              k[None].astype(np.float32), v[None].astype(np.float32),
+                              *index)
+        counts = results[1][0] if len(results) > 1 else None
+        return results[0][0, :, 0, :], counts
 
 
 def check(capture, layers, options, library):
@@ -135,7 +142,9 @@ def check(capture, layers, options, library):
             q, k, v = capture.decode_view(layer, i)
             truth = methods.exact(q, k, v)[0]
             ref_out, ref_touched = methods.magicpig(q, k, v, ref_index, projection, options)
-            comp_out = layer_graph.attend(q, k, v, compiled_index)
+            comp_out, comp_counts = layer_graph.attend(q, k, v, compiled_index)
+            start = reference.window_start(ref_index, options)
+            exact_keys = min(options.sink_tokens, k.shape[1]) + max(k.shape[1] - start, 0)
             ref_err = methods.relative_error(ref_out, truth)
             comp_err = methods.relative_error(comp_out.astype(np.float64), truth)
             diff = methods.relative_error(comp_out.astype(np.float64), ref_out)
@@ -143,7 +152,9 @@ def check(capture, layers, options, library):
                 rows.append({"layer": layer, "query": i, "head": h,
                              "ref_err": float(ref_err[h]), "compiled_err": float(comp_err[h]),
                              "compiled_vs_ref": float(diff[h]),
-                             "touched": int(ref_touched[h])})
+                             "touched": int(ref_touched[h]),
+                             "compiled_touched": (None if comp_counts is None else
+                                                  int(comp_counts[h]) + exact_keys)})
     return rows
 
 

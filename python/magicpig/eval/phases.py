@@ -120,22 +120,26 @@ def run_layers(ctx):
 
 def run_compiled(ctx):
     a = ctx.args
-    n = a.compiled_context or min(a.contexts)
     options = ctx.default_options()
-    cap = ctx.capture(n)
-    out = compiled_check.run(ctx.capture_path(n), cap, a.compiled_layers, options,
-                             os.path.join(ctx.work, "compiled"), a.compiler)
-    rows = out["rows"]
-    if not rows:
-        progress(f"compiled check failed: {out['failure']}")
-        ctx.record("compiled", out)
-        return
-    out["max_compiled_vs_ref"] = max(r["compiled_vs_ref"] for r in rows)
-    out["max_err_diff"] = max(abs(r["compiled_err"] - r["ref_err"]) for r in rows)
-    progress(f"compiled vs reference: max relative output difference "
-             f"{out['max_compiled_vs_ref']:.2e}, max error difference "
-             f"{out['max_err_diff']:.2e}")
-    ctx.record("compiled", out)
+    for n in a.compiled_contexts or a.contexts:
+        cap = ctx.capture(n)
+        out = compiled_check.run(ctx.capture_path(n), cap, a.compiled_layers, options,
+                                 os.path.join(ctx.work, "compiled"), a.compiler)
+        rows = out["rows"]
+        if not rows:
+            progress(f"compiled check failed: {out['failure']}")
+            ctx.record(f"compiled@{n}", out)
+            continue
+        out["max_compiled_vs_ref"] = max(r["compiled_vs_ref"] for r in rows)
+        out["max_err_diff"] = max(abs(r["compiled_err"] - r["ref_err"]) for r in rows)
+        counted = [r for r in rows if r["compiled_touched"] is not None]
+        out["touched_equal"] = sum(r["compiled_touched"] == r["touched"] for r in counted)
+        out["touched_compared"] = len(counted)
+        progress(f"compiled vs reference at {n} tokens: max relative output difference "
+                 f"{out['max_compiled_vs_ref']:.2e}, max error difference "
+                 f"{out['max_err_diff']:.2e}, keys touched equal in {out['touched_equal']}"
+                 f"/{out['touched_compared']}")
+        ctx.record(f"compiled@{n}", out)
 
 
 def run_ppl(ctx):
