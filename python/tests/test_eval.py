@@ -292,3 +292,47 @@ def test_needle_haystack_holds_every_key_and_fits():
     assert stacks[0].keys != stacks[1].keys
     assert needle.answer_of(tok, tok.encode(" 12345. Rem")) == "12345"
     assert needle.answer_of(tok, tok.encode(" none")) == ""
+
+
+def test_cli_rejects_bad_options(capsys):
+    from magicpig.cli import run_main
+    from magicpig.eval.__main__ import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--configs", "10y150"])
+    assert e.value.code == 2
+    assert run_main(main, ["--configs", "17x10", "--phases", "report"]) == 2
+    assert "--lsh-bits must be in 1..16" in capsys.readouterr().err
+    assert run_main(main, ["--methods", "dense,foo", "--phases", "report"]) == 2
+
+
+def test_report_from_stored_results(tmp_path):
+    """The report phase writes the page and its plots from a stored study,
+    with the targets judged from the numbers."""
+    pytest.importorskip("matplotlib")
+    from magicpig.eval import report
+
+    cap = _fake_capture()
+    options = MagicPigOptions(sink_tokens=4, window_tokens=16)
+    study = layer_error.run(cap, [(6, 20)], [0, 1], options, [0.05])
+    np.savez(tmp_path / "layers_300.npz", **study.to_arrays(""))
+    summary = {"300": layer_error.summarize(study, {1})}
+    case = {"haystack": 0, "needle": 0, "key": "12345", "depth": 0.5,
+            "dense": {"answer": "12345", "correct": True, "touched": 1.0},
+            "magicpig": {"answer": "1234", "correct": False, "touched": 0.04}}
+    data = {"default": {"config": [6, 20], "reason": "test"},
+            "layers": {"files": {"300": "layers_300.npz"}, "summary": summary,
+                       "sources": ["GPL-3"], "queries": 3, "layers": [0, 1],
+                       "dense_layers": [0], "configs": [[6, 20]], "fractions": [0.05],
+                       "eval_command": "python3 -m magicpig.eval --test"},
+            "needle@300": {"settings": [6, 20, 1, 0, ["dense", "magicpig"]],
+                           "options": [6, 20], "needles": 1, "methods": ["dense", "magicpig"],
+                           "sources": [], "cases": [case], "eval_command": "x"}}
+    out = tmp_path / "accuracy.md"
+    report.write(data, str(tmp_path), str(out), str(tmp_path / "plots"))
+    text = out.read_text()
+    assert "python3 -m magicpig.eval --test" in text
+    assert "passkey accuracy within 2 points of dense, 300 tokens (1 cases): **missed**" in text
+    assert "1 cases at 300" in text
+    for png in ("error_vs_budget", "head_ratio", "kl_sweep", "needle_accuracy"):
+        assert (tmp_path / "plots" / f"{png}.png").stat().st_size > 1000

@@ -75,13 +75,14 @@ def build_parser():
                                 description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--phases", type=_phases, default=list(PHASES))
+    p.add_argument("--phases", type=_phases, default=list(PHASES),
+                   help=f"comma-separated subset of {','.join(PHASES)} (default all)")
     p.add_argument("--contexts", type=_ints, default=[2048, 4096, 8192],
                    help="context lengths in tokens (default 2048,4096,8192)")
     p.add_argument("--gguf", metavar="FILE", help="default: SmolLM2-135M-Instruct")
     p.add_argument("--work-dir", default=None,
                    help="results and compiled graphs (default ~/.cache/magicpig/eval)")
-    p.add_argument("--out", default="docs/accuracy.md")
+    p.add_argument("--out", default="docs/accuracy.md", help="the report (markdown)")
     p.add_argument("--plots", default="docs/accuracy", help="folder of the PNG plots")
     p.add_argument("--threads", type=int, default=1,
                    help="torch / BLAS threads (default 1: on a shared machine more "
@@ -101,8 +102,10 @@ def build_parser():
                    help="MagicPIG (K, L) of the end-to-end phases (default: the "
                         "one the layers phase chose)")
     g = p.add_argument_group("compiled check")
-    g.add_argument("--compiler", default="build/bin/magicpig-compile")
-    g.add_argument("--compiled-layers", type=_ints, default=[1, 8, 22, 29])
+    g.add_argument("--compiler", default="build/bin/magicpig-compile",
+                   help="the magicpig-compile binary")
+    g.add_argument("--compiled-layers", type=_ints, default=[1, 8, 22, 29],
+                   help="captured layers fed to the compiled layer graph")
     g.add_argument("--compiled-contexts", type=_ints, default=None,
                    help="contexts of the compiled check (default: --contexts)")
     g = p.add_argument_group("end to end")
@@ -112,7 +115,8 @@ def build_parser():
     g.add_argument("--cases", type=int, default=50, help="needle cases per context")
     g.add_argument("--needles", type=int, default=5,
                    help="needles per haystack (cases / needles haystacks)")
-    g.add_argument("--methods", default="dense,magicpig,topk,quest")
+    g.add_argument("--methods", default="dense,magicpig,topk,quest",
+                   help="end-to-end methods, a subset of dense,magicpig,topk,quest")
     g = p.add_argument_group("MagicPIG (as --magicpig-sparsify)")
     g.add_argument("--min-collisions", type=int, default=d.min_collisions)
     g.add_argument("--sink-tokens", type=int, default=d.sink_tokens)
@@ -173,6 +177,12 @@ def main(argv=None):
         if n < base.sink_tokens + base.window_tokens + args.queries + 16:
             raise MagicPigError(f"context {n} is too short for sink + window + queries")
     methods = [m for m in args.methods.split(",") if m]
+    for m in methods:
+        if m not in ("dense", "magicpig", "topk", "quest"):
+            raise MagicPigError(f"--methods: unknown method '{m}'")
+    if len(args.target_budget) != 2 or not 0 <= args.target_budget[0] <= \
+            args.target_budget[1] <= 1:
+        raise MagicPigError("--target-budget must be LOW,HIGH with 0 <= LOW <= HIGH <= 1")
     from magicpig.model_store import cache_dir
 
     work = args.work_dir or os.path.join(cache_dir(), "eval")
