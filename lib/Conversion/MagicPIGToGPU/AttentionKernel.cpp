@@ -19,6 +19,15 @@
 // key set and the final lse come from AttentionMath.h, shared with the CPU
 // lowering.
 //
+// attention reads the whole K/V, copied to the device. window_attention
+// reads only its sink rows [0, firstEnd) and window rows [secondBegin, N)
+// (buildWindowSegments): only those cross PCIe, gathered by the host into a
+// compact K/V [B, Hkv, firstEnd + N - secondBegin, d] (DeviceInput), over
+// which the kernel attends to every live row. Compact row t holds key t for
+// t < firstEnd and key secondBegin + (t - firstEnd) after: the keyAt
+// mapping of the two-segment walk over the full cache, so the chunks, the
+// scores and the reductions are the same and so are the results.
+//
 //===----------------------------------------------------------------------===//
 
 #include "DeviceTransfers.h"
@@ -45,7 +54,7 @@ static void buildAttentionKernel(ImplicitLocOpBuilder &b,
                                  const AttentionSpec &spec,
                                  const GPULoweringOptions &options,
                                  const DeviceBuffers &buffers,
-                                 const KernelIds &ids) {
+                                 const KernelIds &ids, Value liveKeys) {
   Value query = buffers.inputs[0], key = buffers.inputs[1],
         value = buffers.inputs[2];
   Value output = buffers.outputs[0];
@@ -63,7 +72,7 @@ static void buildAttentionKernel(ImplicitLocOpBuilder &b,
   // No kv head (dynamic Hkv = 0): nothing to read, an empty key set.
   Value numKeys = arith::SelectOp::create(
       b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvHeads, zero),
-      zero, dimSize(b, key, 2));
+      zero, liveKeys ? liveKeys : dimSize(b, key, 2));
   Value groupSize =
       arith::DivUIOp::create(b, queryHeads, maxIndex(b, kvHeads, one));
   Value group = arith::DivUIOp::create(b, head, maxIndex(b, groupSize, one));
@@ -213,7 +222,27 @@ static void replaceWithAttentionOnDevice(PatternRewriter &rewriter,
   Value valueDim = dimSize(b, spec.value, 3);
 
   DeviceWork work;
-  work.inputs = {spec.query, spec.key, spec.value};
+  AttentionSpec kernelSpec = spec;
+  Value liveKeys; // Rows of the device K/V to attend to; null: all of them.
+  if (spec.windowStart) {
+    // The compact K/V of the sink and window rows (see the file comment).
+    Value numKeys = dimSize(b, spec.key, 2);
+    WindowSegments segments =
+        buildWindowSegments(b, numKeys, spec.windowStart, spec.sinkTokens);
+    Value windowRows = subIndex(b, numKeys, segments.secondBegin);
+    liveKeys = addIndex(b, segments.firstEnd, windowRows);
+    // One row at least: an empty key set (N = 0, or no sink and an empty
+    // window) makes no zero-byte allocation and copy; the kernel reads none.
+    Value compactRows = maxIndex(b, liveKeys, constantIndex(b, 1));
+    SmallVector<RowRange> rows = {{constantIndex(b, 0), segments.firstEnd},
+                                  {segments.secondBegin, windowRows}};
+    work.inputs = {spec.query,
+                   DeviceInput(spec.key, /*rowDim=*/2, rows, compactRows),
+                   DeviceInput(spec.value, /*rowDim=*/2, rows, compactRows)};
+    kernelSpec.windowStart = Value();
+  } else {
+    work.inputs = {spec.query, spec.key, spec.value};
+  }
   work.outputs = {spec.output};
   if (spec.lse)
     work.outputs.push_back(spec.lse);
@@ -235,8 +264,8 @@ static void replaceWithAttentionOnDevice(PatternRewriter &rewriter,
         return buildLaunch(b, token, queryLength, queryHeads, batchSize,
                            options, {options.threadsPerBlock},
                            [&](ImplicitLocOpBuilder &b, const KernelIds &ids) {
-                             buildAttentionKernel(b, spec, options, buffers,
-                                                  ids);
+                             buildAttentionKernel(b, kernelSpec, options,
+                                                  buffers, ids, liveKeys);
                            });
       });
 }

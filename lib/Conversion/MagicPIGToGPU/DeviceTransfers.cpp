@@ -10,6 +10,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::magicpig;
 
@@ -43,6 +45,69 @@ static Value allocLike(ImplicitLocOpBuilder &b, Value like, Value *token) {
   return alloc.getMemref();
 }
 
+/// dst[.., dstBegin + r, ..] = src[.., srcBegin + r, ..] for r < rows in
+/// dimension `rowDim` and every index of the other dimensions (those of
+/// `src`), as a loop nest whose innermost loop runs over the last
+/// dimension. Plain loops rather than memref.copy of two subviews: a copy of
+/// views with dynamic sizes and strides becomes a call to the runtime's
+/// generic memrefCopy, one element per iteration, whereas these loops are
+/// unit-stride on both sides in the innermost dimension, which LLVM
+/// vectorizes; and an empty range needs no view at offset N, which
+/// memref.subview rejects once N is known.
+static void buildRowCopyLoops(ImplicitLocOpBuilder &b, Value src,
+                              Value srcBegin, Value dst, Value dstBegin,
+                              int64_t rowDim, Value rows) {
+  int64_t rank = cast<MemRefType>(src.getType()).getRank();
+  Value zero = constantIndex(b, 0), one = constantIndex(b, 1);
+  SmallVector<Value> ivs;
+  std::function<void(ImplicitLocOpBuilder &)> nest =
+      [&](ImplicitLocOpBuilder &b) {
+        int64_t dim = ivs.size();
+        if (dim == rank) {
+          SmallVector<Value> from(ivs), to(ivs);
+          from[rowDim] = addIndex(b, srcBegin, ivs[rowDim]);
+          to[rowDim] = addIndex(b, dstBegin, ivs[rowDim]);
+          memref::StoreOp::create(b, memref::LoadOp::create(b, src, from),
+                                  dst, to);
+          return;
+        }
+        Value upper = dim == rowDim ? rows : dimSize(b, src, dim);
+        buildFor(b, zero, upper, one, {},
+                 [&](ImplicitLocOpBuilder &b, Value iv, ValueRange) {
+                   ivs.push_back(iv);
+                   nest(b);
+                   ivs.pop_back();
+                   return SmallVector<Value>{};
+                 });
+      };
+  nest(b);
+}
+
+/// A contiguous host buffer holding the rows of a gathered input (see
+/// DeviceInput): each range is copied from the host memref into its place
+/// in the compact buffer.
+static Value stageGathered(ImplicitLocOpBuilder &b, const DeviceInput &input) {
+  auto type = cast<MemRefType>(input.host.getType());
+  SmallVector<int64_t> shape(type.getShape());
+  shape[input.rowDim] = ShapedType::kDynamic;
+  SmallVector<Value> sizes;
+  for (int64_t dim = 0; dim < type.getRank(); ++dim) {
+    if (dim == input.rowDim)
+      sizes.push_back(input.compactRows);
+    else if (type.isDynamicDim(dim))
+      sizes.push_back(memref::DimOp::create(b, input.host, dim));
+  }
+  Value staged = memref::AllocOp::create(
+      b, MemRefType::get(shape, type.getElementType()), sizes);
+  Value offset = constantIndex(b, 0);
+  for (const RowRange &range : input.rows) {
+    buildRowCopyLoops(b, input.host, range.begin, staged, offset,
+                      input.rowDim, range.size);
+    offset = addIndex(b, offset, range.size);
+  }
+  return staged;
+}
+
 /// True when `other` may read or write what the device work writes, or
 /// write what it reads: its completion must come first.
 static bool mayConflict(Operation *other, const DeviceWork &work,
@@ -66,8 +131,8 @@ static bool mayConflict(Operation *other, const DeviceWork &work,
         return true;
     if (isa<MemoryEffects::Read>(effect.getEffect()))
       continue;
-    for (Value input : work.inputs)
-      if (!aliases.alias(value, input).isNo())
+    for (const DeviceInput &input : work.inputs)
+      if (!aliases.alias(value, input.host).isNo())
         return true;
   }
   return false;
@@ -91,13 +156,19 @@ static void buildIssueAndComplete(ImplicitLocOpBuilder &b,
   // gpu.memcpy copies whole contiguous buffers: stage strided host views.
   SmallVector<Value> hostInputs, hostOutputs, staging;
   SmallVector<std::pair<Value, Value>> stagedOutputs; // (staging, host)
-  for (Value input : work.inputs) {
-    if (cast<MemRefType>(input.getType()).getLayout().isIdentity()) {
-      hostInputs.push_back(input);
+  for (const DeviceInput &input : work.inputs) {
+    if (!input.rows.empty()) {
+      Value staged = stageGathered(b, input);
+      staging.push_back(staged);
+      hostInputs.push_back(staged);
       continue;
     }
-    Value staged = allocLike(b, input, /*token=*/nullptr);
-    memref::CopyOp::create(b, input, staged);
+    if (cast<MemRefType>(input.host.getType()).getLayout().isIdentity()) {
+      hostInputs.push_back(input.host);
+      continue;
+    }
+    Value staged = allocLike(b, input.host, /*token=*/nullptr);
+    memref::CopyOp::create(b, input.host, staged);
     staging.push_back(staged);
     hostInputs.push_back(staged);
   }

@@ -14,6 +14,10 @@
 // kernels only ever see device memory, so a later scheme (device-resident
 // K/V window, pinned staging) changes this file and not the kernels.
 //
+// An input may also be gathered: only some row ranges of one dimension cross
+// PCIe, concatenated into a compact buffer (window_attention's sink and
+// window rows, a few KB, instead of the layer's whole K/V).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef MAGICPIG_LIB_CONVERSION_MAGICPIGTOGPU_DEVICETRANSFERS_H
@@ -36,6 +40,30 @@ struct DeviceScratch {
   SmallVector<Value> dynamicSizes;
 };
 
+/// Rows [begin, begin + size) of the gathered dimension of an input.
+struct RowRange {
+  Value begin, size;
+};
+
+/// A host memref a kernel reads. By default the device gets a copy of the
+/// whole buffer. A gathered input (`rows` not empty) gets a compact device
+/// buffer instead: the ranges `rows` of dimension `rowDim`, concatenated in
+/// order (compact row r of range i is host row rows[i].begin + r - the sum
+/// of the sizes before i), in a buffer of `compactRows` rows (at least the
+/// ranges' total; rows past it are left undefined). The other dimensions
+/// are copied whole.
+struct DeviceInput {
+  DeviceInput(Value host) : host(host) {}
+  DeviceInput(Value host, int64_t rowDim, ArrayRef<RowRange> rows,
+              Value compactRows)
+      : host(host), rowDim(rowDim), rows(rows), compactRows(compactRows) {}
+
+  Value host;
+  int64_t rowDim = 0;
+  SmallVector<RowRange> rows;
+  Value compactRows;
+};
+
 /// The device buffers a kernel body works on, in the order given.
 struct DeviceBuffers {
   SmallVector<Value> inputs, outputs, scratch;
@@ -48,7 +76,8 @@ using KernelLauncher = llvm::function_ref<Value(
 /// What one device op needs: host memrefs read and written, device-only
 /// scratch, and the grid (an empty grid means there is nothing to compute).
 struct DeviceWork {
-  SmallVector<Value> inputs, outputs;
+  SmallVector<DeviceInput> inputs;
+  SmallVector<Value> outputs;
   SmallVector<DeviceScratch> scratch;
   SmallVector<Value> grid;
 };
@@ -79,8 +108,9 @@ struct DeviceOpPattern : MemRefOpPattern<OpTy, GPULoweringOptions> {
 };
 
 /// Replaces `op` by the issue / complete chains of `work` around `launch`.
-/// Host memrefs with a non-identity layout are staged through contiguous
-/// host buffers (gpu.memcpy copies whole contiguous buffers). A grid with a
+/// Host memrefs with a non-identity layout, and gathered inputs, are staged
+/// through contiguous host buffers (gpu.memcpy copies whole contiguous
+/// buffers). A grid with a
 /// dynamic size is guarded by an scf.if (the driver rejects empty grids) and
 /// then completes in place; a statically empty grid erases the op.
 void replaceWithDeviceWork(PatternRewriter &rewriter, Operation *op,
