@@ -27,14 +27,15 @@ _NUMPY_TO_CTYPES = {np.dtype(np.float32): ctypes.c_float,
 _libc = ctypes.CDLL(ctypes.util.find_library("c"))
 _libc.free.argtypes = [ctypes.c_void_p]
 
-# Lowered memref copies call memrefCopy from MLIR's C runner utils; graphs
-# link it, and one linked without it still loads when the utils are global.
-RUNNER_UTILS = "/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so"
+# Lowered memref copies call memrefCopy from MLIR's C runner utils, which
+# magicpig-compile links into every graph. It is not preloaded with
+# RTLD_GLOBAL: its libLLVM would then interpose the LLVM that torch-mlir
+# carries, and a later export in the same process aborts ("Option ...
+# registered more than once").
 
 
 def _load_runner_utils():
-    if os.path.isfile(RUNNER_UTILS):
-        ctypes.CDLL(RUNNER_UTILS, mode=ctypes.RTLD_GLOBAL)
+    """Nothing to do any more (see above); kept for magicpig.eval."""
 
 
 def descriptor_type(rank):
@@ -168,7 +169,6 @@ class CompiledModel:
         if not os.path.isfile(library_path):
             raise MagicPigError(f"compiled graph not found: {library_path} "
                                 f"(build it with magicpig-compile)")
-        _load_runner_utils()
         try:
             self.library = ctypes.CDLL(os.path.abspath(library_path))
         except OSError as e:
