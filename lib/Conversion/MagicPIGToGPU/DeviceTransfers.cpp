@@ -116,6 +116,10 @@ static bool mayConflict(Operation *other, const DeviceWork &work,
     return true; // The caller (or the enclosing op) sees the results.
   if (isMemoryEffectFree(other))
     return false;
+  // The blocking wait that completes another device op (placed here by its
+  // own overlap) only waits for that op's stream.
+  if (auto wait = dyn_cast<gpu::WaitOp>(other); wait && !wait.getAsyncToken())
+    return false;
   std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
       getEffectsRecursively(other);
   if (!effects)

@@ -95,3 +95,43 @@ func.func @call_after(%oa: memref<1x4x8xf32>, %la: memref<1x4xf32>,
   call @opaque() : () -> ()
   return
 }
+
+// -----
+
+// Two device ops issued back to back, the first (the query SimHash) read by
+// the host op after the second: the first one's blocking wait, placed just
+// before that host op, waits for its own stream only, so it does not hold
+// back the completion of the window attention, which still moves past the
+// host's retrieve.
+
+// CHECK-LABEL: func.func @two_device_ops
+// CHECK: %[[QHASH:.+]] = gpu.launch async
+// CHECK: %[[WINDOW:.+]] = gpu.launch async
+// CHECK-NOT: gpu.wait [
+// CHECK: gpu.memcpy async [%[[QHASH]]]
+// CHECK: gpu.wait [%{{.+}}]
+// CHECK-NOT: gpu.wait [
+// CHECK: magicpig.retrieve
+// CHECK: gpu.memcpy async [%[[WINDOW]]]
+// CHECK: gpu.wait [%{{.+}}]
+// CHECK-NOT: magicpig.
+// CHECK: return
+func.func @two_device_ops(%q: memref<1x4x16xf32>, %p: memref<16x64xf32>,
+                          %k: memref<1x2x128x16xf32>, %v: memref<1x2x128x16xf32>,
+                          %ws: index, %off: memref<1x2x8x257xi32>,
+                          %idx: memref<1x2x8x128xi32>) {
+  %qc = memref.alloc() : memref<1x4x8xi16>
+  %ow = memref.alloc() : memref<1x4x16xf32>
+  %lw = memref.alloc() : memref<1x4xf32>
+  %cand = memref.alloc() : memref<1x4x128xi32>
+  %count = memref.alloc() : memref<1x4xi32>
+  magicpig.simhash bits(8) tables(8) ins(%q, %p : memref<1x4x16xf32>, memref<16x64xf32>)
+    outs(%qc : memref<1x4x8xi16>)
+  magicpig.window_attention sink(4) window_start(%ws) scale(0.25)
+    ins(%q, %k, %v : memref<1x4x16xf32>, memref<1x2x128x16xf32>, memref<1x2x128x16xf32>)
+    outs(%ow, %lw : memref<1x4x16xf32>, memref<1x4xf32>)
+  magicpig.retrieve bits(8) min_collisions(2)
+    ins(%qc, %off, %idx : memref<1x4x8xi16>, memref<1x2x8x257xi32>, memref<1x2x8x128xi32>)
+    outs(%cand, %count : memref<1x4x128xi32>, memref<1x4xi32>)
+  return
+}
