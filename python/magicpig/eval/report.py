@@ -176,10 +176,12 @@ def _gather(data):
     ppl = {k.split("@")[1]: v for k, v in data.items() if k.startswith("ppl@")}
     if ppl:
         first = next(iter(ppl.values()))
-        data["ppl"] = dict(first, contexts={n: v["methods"] for n, v in ppl.items()})
+        sources = sorted({x for v in ppl.values() for x in v.get("sources", [])})
+        data["ppl"] = dict(first, contexts={n: v["methods"] for n, v in ppl.items()},
+                           sources=sources)
     nd = {k.split("@")[1]: v for k, v in data.items() if k.startswith("needle@")}
     if nd:
-        first = next(iter(nd.values()))
+        first = max(nd.values(), key=lambda v: len(v.get("sources", [])))
         data["needle"] = dict(first, contexts={n: v["cases"] for n, v in nd.items()})
     return data
 
