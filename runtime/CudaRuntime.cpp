@@ -362,6 +362,8 @@ void mgpuMemFree(void *ptr, void * /*stream*/) {
 
 void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream) {
   const Driver &d = activate();
+  if (sizeBytes == 0) // An empty buffer has no device pointer (mgpuMemAlloc).
+    return;
   check(d,
         d.cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                         reinterpret_cast<CUdeviceptr>(src), sizeBytes,
@@ -371,6 +373,8 @@ void mgpuMemcpy(void *dst, void *src, size_t sizeBytes, void *stream) {
 
 void mgpuMemset32(void *dst, uint32_t value, size_t count, void *stream) {
   const Driver &d = activate();
+  if (count == 0)
+    return;
   check(d,
         d.cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                            static_cast<CUstream>(stream)),
@@ -379,6 +383,8 @@ void mgpuMemset32(void *dst, uint32_t value, size_t count, void *stream) {
 
 void mgpuMemset16(void *dst, uint16_t value, size_t count, void *stream) {
   const Driver &d = activate();
+  if (count == 0)
+    return;
   check(d,
         d.cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                            static_cast<CUstream>(stream)),

@@ -69,6 +69,19 @@
 // RUN: | FileCheck %s --check-prefix=STRIDED
 // STRIDED: {{^}}magicpig: mgpuMemHostRegisterMemRef: only contiguous memrefs can be registered (dimension 0 has stride 4, expected 1){{$}}
 
+// Empty buffers (e.g. a dynamic window of 0 keys) reach no copy or memset in
+// the driver: an empty allocation has no device pointer.
+// RUN: magicpig-opt %t/empty.mlir --gpu-to-llvm --convert-arith-to-llvm \
+// RUN:   --finalize-memref-to-llvm --convert-func-to-llvm --reconcile-unrealized-casts \
+// RUN: | env LD_LIBRARY_PATH=%mock_cuda_dir magicpig-run -e main -entry-point-result=void 2>&1 \
+// RUN: | FileCheck %s --check-prefix=EMPTY
+// EMPTY: mock: cuStreamCreate
+// EMPTY-NOT: cuMemAlloc
+// EMPTY-NOT: cuMemsetD
+// EMPTY-NOT: cuMemcpyAsync
+// EMPTY: mock: cuStreamSynchronize
+// EMPTY: empty buffers done
+
 //--- program.mlir
 // Streams, events, device/managed/host-registered memory, both memsets, a
 // launch with 64 KiB of dynamic shared memory, and the copy back.
@@ -114,6 +127,28 @@ module attributes {gpu.container_module} {
     }
   }
   func.func private @printMemrefF32(memref<*xf32>)
+}
+
+//--- empty.mlir
+module attributes {gpu.container_module} {
+  func.func @main() {
+    %zero = arith.constant 0.0 : f32
+    %zero16 = arith.constant 0.0 : f16
+    %host = memref.alloc() : memref<0xf32>
+    %t0 = gpu.wait async
+    %dev, %t1 = gpu.alloc async [%t0] () : memref<0xf32>
+    %half, %t2 = gpu.alloc async [%t1] () : memref<0xf16>
+    %t3 = gpu.memset async [%t2] %dev, %zero : memref<0xf32>, f32
+    %t4 = gpu.memset async [%t3] %half, %zero16 : memref<0xf16>, f16
+    %t5 = gpu.memcpy async [%t4] %dev, %host : memref<0xf32>, memref<0xf32>
+    %t6 = gpu.memcpy async [%t5] %host, %dev : memref<0xf32>, memref<0xf32>
+    %t7 = gpu.dealloc async [%t6] %dev : memref<0xf32>
+    %t8 = gpu.dealloc async [%t7] %half : memref<0xf16>
+    gpu.wait [%t8]
+    memref.dealloc %host : memref<0xf32>
+    vector.print str "empty buffers done\n"
+    return
+  }
 }
 
 //--- bad-device.mlir
