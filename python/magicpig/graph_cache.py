@@ -66,12 +66,16 @@ def export_once(model, directory):
         return target
     from magicpig.export import write_export
 
-    os.makedirs(os.path.dirname(directory), exist_ok=True)
+    os.makedirs(directory, exist_ok=True)
     progress(f"exporting the model to linalg MLIR (torch-mlir) in {directory}")
-    staging = tempfile.mkdtemp(dir=os.path.dirname(directory))
+    # Written aside and moved in when complete: an interrupted export is
+    # not mistaken for a cached one.
+    staging = tempfile.mkdtemp(dir=directory)
     try:
         write_export(model, staging, weights=False)
-        os.replace(staging, directory)
+        os.replace(os.path.join(staging, "manifest.json"),
+                   os.path.join(directory, "manifest.json"))
+        os.replace(os.path.join(staging, "model.mlir"), target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
