@@ -129,7 +129,10 @@ def read_prompt(path):
         raise MagicPigError(f"cannot read prompt file {path}: {e}")
     if not text.strip():
         raise MagicPigError(f"prompt file is empty: {path}")
-    return text
+    # A file's final newline would sit before the chat template's end-of-turn
+    # token; SmolLM2 answers the GPL-2 prompt with "The answer is:" loops
+    # with it and properly without it.
+    return text.rstrip()
 
 
 def check_length(prompt_tokens, max_new_tokens, context_length):

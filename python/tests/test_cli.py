@@ -156,3 +156,11 @@ def test_library_options_must_match_the_library():
                                       "--dense-layers", "-1"])
     with pytest.raises(MagicPigError, match="--dense-layers=-1 differs"):
         check_library_options(args, compiled, "g.so")
+
+
+def test_prompt_file_loses_its_trailing_whitespace(tmp_path):
+    from magicpig.generate import read_prompt
+
+    path = tmp_path / "p.txt"
+    path.write_text("  Question?\n\n")
+    assert read_prompt(str(path)) == "  Question?"
