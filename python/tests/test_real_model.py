@@ -105,3 +105,6 @@ def test_export_raises_every_decode_attention(model, tmp_path):
     if "magicpig.attention" not in raised:
         pytest.skip("this magicpig-opt raises nothing (pass not built in)")
     assert decode.count("magicpig.attention scale(1.250000e-01) ins") == 30
+    # The prefill's causal mask of dynamic shape raises too (30 measured).
+    prefill = raised[raised.index("func.func @prefill"):raised.index("func.func @decode")]
+    assert prefill.count("magicpig.attention scale(1.250000e-01) causal ins") == 30
