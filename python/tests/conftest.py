@@ -35,3 +35,41 @@ def tiny_export(tiny, tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny_export")
     write_export(tiny, str(out))
     return out
+
+
+def write_gpt2_gguf(path):
+    """A minimal, well-formed GGUF of an architecture the package does not
+    support (gpt2)."""
+    import gguf
+    import numpy as np
+
+    writer = gguf.GGUFWriter(str(path), arch="gpt2")
+    writer.add_block_count(1)
+    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return str(path)
+
+
+# The real model (slow tests only): fetched once per session.
+@pytest.fixture(scope="session")
+def gguf_path():
+    from magicpig.model_store import fetch_model
+
+    return fetch_model()
+
+
+@pytest.fixture(scope="session")
+def model(gguf_path):
+    from magicpig.gguf_model import load_llama
+
+    return load_llama(gguf_path)
+
+
+@pytest.fixture(scope="session")
+def tokenizer(gguf_path):
+    from magicpig.tokenizer import Tokenizer
+
+    return Tokenizer.from_gguf(gguf_path)

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import PYTHON_DIR
+from conftest import PYTHON_DIR, write_gpt2_gguf
 from magicpig.errors import MagicPigError
 from magicpig.generate import check_length
 
@@ -123,17 +123,7 @@ def test_generate_corrupt_model_file(capsys, prompt, tmp_path):
 
 
 def test_generate_unsupported_architecture(capsys, prompt, tmp_path):
-    import gguf
-    import numpy as np
-
-    path = str(tmp_path / "gpt2.gguf")
-    writer = gguf.GGUFWriter(path, arch="gpt2")
-    writer.add_block_count(1)
-    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    path = write_gpt2_gguf(tmp_path / "gpt2.gguf")
     assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
                                          prompt, "--gguf", path),
                           "unsupported architecture 'gpt2'")

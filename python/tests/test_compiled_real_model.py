@@ -47,27 +47,6 @@ def haystack(tokens_wanted, tokenizer, depth=0.4):
 
 
 @pytest.fixture(scope="module")
-def gguf_path():
-    from magicpig.model_store import fetch_model
-
-    return fetch_model()
-
-
-@pytest.fixture(scope="module")
-def model(gguf_path):
-    from magicpig.gguf_model import load_llama
-
-    return load_llama(gguf_path)
-
-
-@pytest.fixture(scope="module")
-def tokenizer(gguf_path):
-    from magicpig.tokenizer import Tokenizer
-
-    return Tokenizer.from_gguf(gguf_path)
-
-
-@pytest.fixture(scope="module")
 def graphs(model, gguf_path):
     from magicpig.graph_cache import compiled_graph, file_key
 

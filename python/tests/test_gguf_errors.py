@@ -1,7 +1,8 @@
 """Bad model files: one-line errors naming the problem."""
 
-import numpy as np
 import pytest
+
+from conftest import write_gpt2_gguf
 
 from magicpig.errors import MagicPigError
 from magicpig.gguf_model import load_gguf, parameter_name
@@ -23,16 +24,7 @@ def test_corrupt_file(tmp_path, content):
 
 
 def test_unsupported_architecture(tmp_path):
-    import gguf
-
-    path = str(tmp_path / "gpt2.gguf")
-    writer = gguf.GGUFWriter(path, arch="gpt2")
-    writer.add_block_count(1)
-    writer.add_tensor("token_embd.weight", np.zeros((4, 8), dtype=np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
+    path = write_gpt2_gguf(tmp_path / "gpt2.gguf")
     with pytest.raises(MagicPigError, match="unsupported architecture 'gpt2'"):
         load_gguf(path)
 

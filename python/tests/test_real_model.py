@@ -21,27 +21,6 @@ FACTS = " ".join(f"Item {i} in the warehouse is a {c} box with serial number {10
 LONG_QUESTION = FACTS + "\n\nWhat colour is item 0? Answer with one word."
 
 
-@pytest.fixture(scope="module")
-def gguf_path():
-    from magicpig.model_store import fetch_model
-
-    return fetch_model()
-
-
-@pytest.fixture(scope="module")
-def model(gguf_path):
-    from magicpig.gguf_model import load_llama
-
-    return load_llama(gguf_path)
-
-
-@pytest.fixture(scope="module")
-def tokenizer(gguf_path):
-    from magicpig.tokenizer import Tokenizer
-
-    return Tokenizer.from_gguf(gguf_path)
-
-
 def greedy(model, ids, attention, max_new=24, options=None):
     from magicpig.backends import ReferenceBackend
     from magicpig.generate import generate_tokens
