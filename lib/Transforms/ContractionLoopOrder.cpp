@@ -1,13 +1,15 @@
 //===- ContractionLoopOrder.cpp - magicpig-contraction-loop-order ---------===//
 //
-// Generalizes linalg.matmul / linalg.batch_matmul and moves the reduction
-// loop out of the innermost position: (batch,) i, j, k -> (batch,) i, k, j.
-// See the pass description in Passes.td.
+// Generalizes linalg.matmul / linalg.batch_matmul, folds the copies that feed
+// them (torch-mlir's nn.Linear weight transpose and its batch broadcast) into
+// their indexing maps, and picks a loop order whose innermost loop walks
+// memory contiguously. See the pass description in Passes.td.
 //
 //===----------------------------------------------------------------------===//
 
 #include "magicpig/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
@@ -21,20 +23,117 @@ using namespace mlir;
 
 namespace {
 
-/// Generalizes `op` and swaps its last two loops (j, k) -> (k, j).
+/// True for an op that only moves elements of its single input: a
+/// linalg.transpose, a linalg.broadcast, or an all-parallel linalg.generic
+/// whose body yields its input and whose output map is a permutation.
+bool isPureCopy(Operation *op) {
+  auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
+  if (!linalgOp || !linalgOp.hasPureTensorSemantics() ||
+      linalgOp.getNumDpsInputs() != 1 || linalgOp.getNumDpsInits() != 1)
+    return false;
+  if (isa<linalg::TransposeOp, linalg::BroadcastOp>(op))
+    return true;
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !generic.getIndexingMapsArray()[1].isPermutation() ||
+      !generic.getIndexingMapsArray()[0].isProjectedPermutation())
+    return false;
+  Block &body = generic.getRegion().front();
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  return body.getOperations().size() == 1 && yield &&
+         yield.getNumOperands() == 1 &&
+         yield.getOperand(0) == body.getArgument(0);
+}
+
+/// Fuses every single-use pure-copy producer of an input of `generic` into
+/// it, so the contraction reads the copied tensor's source through a
+/// composed indexing map. Returns the final op (`generic` itself when nothing fused).
+linalg::GenericOp foldCopyProducers(RewriterBase &rewriter,
+                                    linalg::GenericOp generic) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (OpOperand *operand : generic.getDpsInputOperands()) {
+      // A copy with other users stays: fusing it would make the contraction
+      // also yield the copy, rewritten on every reduction step.
+      Operation *producer = operand->get().getDefiningOp();
+      if (!isPureCopy(producer) || !producer->hasOneUse())
+        continue;
+      if (!isa<linalg::GenericOp>(producer)) {
+        rewriter.setInsertionPoint(producer);
+        if (failed(linalg::generalizeNamedOp(
+                rewriter, cast<linalg::LinalgOp>(producer))))
+          continue;
+        producer = operand->get().getDefiningOp();
+      }
+      if (!linalg::areElementwiseOpsFusable(operand))
+        continue;
+      rewriter.setInsertionPoint(generic);
+      FailureOr<linalg::ElementwiseOpFusionResult> fused =
+          linalg::fuseElementwiseOps(rewriter, operand);
+      if (failed(fused))
+        continue;
+      for (auto [original, replacement] : fused->replacements)
+        rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
+          return use.getOwner() != producer;
+        });
+      rewriter.eraseOp(generic);
+      rewriter.eraseOp(producer);
+      generic = cast<linalg::GenericOp>(fused->fusedOp);
+      changed = true;
+      break;
+    }
+  }
+  return generic;
+}
+
+/// Lets LLVM reassociate and contract the reduction of `generic`'s body, so
+/// the innermost reduction loop (a dot product along contiguous rows)
+/// vectorizes.
+void allowReassociation(RewriterBase &rewriter, linalg::GenericOp generic) {
+  auto flags = arith::FastMathFlags::reassoc | arith::FastMathFlags::contract;
+  generic.getRegion().walk([&](Operation *op) {
+    if (auto fm = dyn_cast<arith::ArithFastMathInterface>(op))
+      rewriter.modifyOpInPlace(op, [&] {
+        op->setAttr(fm.getFastMathAttrName(),
+                    arith::FastMathFlagsAttr::get(op->getContext(), flags));
+      });
+  });
+}
+
+/// Generalizes `op`, folds its copy producers, then orders its loops:
+/// - B indexed (..., k, j): swap the last two loops to (..., k, j), the
+///   innermost loop walks rows of B and C;
+/// - A and B both indexed (..., k) (B was a transposed weight): keep k
+///   innermost, a dot product along rows of A and B, with the reduction
+///   marked reassociable.
 FailureOr<linalg::GenericOp> reorderContraction(RewriterBase &rewriter,
                                                 linalg::LinalgOp op) {
   unsigned loops = op.getNumLoops();
+  rewriter.setInsertionPoint(op);
   FailureOr<linalg::GenericOp> generic =
       linalg::generalizeNamedOp(rewriter, op);
   if (failed(generic))
     return failure();
+  linalg::GenericOp fused = foldCopyProducers(rewriter, *generic);
+  SmallVector<AffineMap> maps = fused.getIndexingMapsArray();
+  auto innermost = [&](AffineMap map) { return map.getResults().back(); };
+  AffineExpr j = rewriter.getAffineDimExpr(loops - 2);
+  AffineExpr k = rewriter.getAffineDimExpr(loops - 1);
+  if (maps.size() != 3 || maps[1].getNumResults() < 2)
+    return fused;
+  if (innermost(maps[0]) == k && innermost(maps[1]) == k) {
+    allowReassociation(rewriter, fused);
+    return fused;
+  }
+  if (innermost(maps[1]) != j || innermost(maps[2]) != j)
+    return fused;
   SmallVector<unsigned> order;
   for (unsigned i = 0; i + 2 < loops; ++i)
     order.push_back(i);
   order.push_back(loops - 1); // k
   order.push_back(loops - 2); // j
-  return linalg::interchangeGenericOp(rewriter, *generic, order);
+  return linalg::interchangeGenericOp(rewriter, fused, order);
 }
 
 struct MagicPIGContractionLoopOrderPass
@@ -45,28 +144,16 @@ struct MagicPIGContractionLoopOrderPass
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](Operation *op) {
-      // Only the plain named forms: their loops are (batch,) i, j, k with
-      // B indexed (k, j) and C (i, j) in row-major memory.
+      // The named forms: their loops are (batch,) i, j, k whatever their
+      // operand maps; reorderContraction reads the maps after fusion.
       if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) &&
           cast<linalg::LinalgOp>(op).hasPureTensorSemantics())
         ops.push_back(cast<linalg::LinalgOp>(op));
     });
     IRRewriter rewriter(&getContext());
-    for (linalg::LinalgOp op : ops) {
-      // Transposed or broadcast operand maps are left in iterator order.
-      SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-      unsigned n = op.getNumLoops();
-      auto dim = [&](unsigned d) {
-        return getAffineDimExpr(d, op->getContext());
-      };
-      if (maps.size() != 3 || maps[1].getNumResults() < 2 ||
-          maps[1].getResult(maps[1].getNumResults() - 1) != dim(n - 2) ||
-          maps[2].getResult(maps[2].getNumResults() - 1) != dim(n - 2))
-        continue;
-      rewriter.setInsertionPoint(op);
+    for (linalg::LinalgOp op : ops)
       if (failed(reorderContraction(rewriter, op)))
         return signalPassFailure();
-    }
   }
 };
 

@@ -112,29 +112,49 @@ def MagicPIGSparsify : Pass<"magicpig-sparsify", "::mlir::ModuleOp"> {
 }
 
 def MagicPIGContractionLoopOrder : Pass<"magicpig-contraction-loop-order"> {
-  let summary = "Order matmul loops so the innermost one walks rows";
+  let summary = "Fold weight copies into matmuls and order their loops so "
+                "the innermost one walks rows";
   let description = [{
     The model's projections and its output layer are `linalg.matmul` /
     `linalg.batch_matmul` ops; the CPU pipeline lowers them to loops in
-    iterator order, which puts the reduction `k` innermost:
-    `C[i, j] += A[i, k] * B[k, j]` then reads `B` down a column (one cache
-    line per multiply-add) and is a floating-point reduction chain that
-    LLVM may not vectorize without reassociation. This pass generalizes each
-    of them into a `linalg.generic` and interchanges its loops to
-    `(batch,) i, k, j`: the innermost loop then runs along a row of `B` and
-    of `C`, independent iterations that LLVM vectorizes, with the same
-    summation order as before (k ascending for each output element), so the
-    results are bitwise unchanged.
+    iterator order `(batch,) i, j, k`. torch-mlir exports `nn.Linear` as a
+    `linalg.transpose` of the weight `[out, in]` and a broadcast to a batch
+    of one feeding a `batch_matmul`: lowered as they are, every call copies
+    every weight matrix twice before reading it. This pass generalizes each
+    matmul into a `linalg.generic` and then:
+
+    1. Fuses each single-use producer of an input that only moves elements
+       (`linalg.transpose`, `linalg.broadcast`, or an all-parallel generic
+       whose body yields its input) into the contraction with upstream
+       elementwise fusion: the contraction then reads the weight in place
+       through the composed map `(b, i, j, k) -> (j, k)`. A copy with other
+       users stays (fusing it would make the contraction yield the copy).
+    2. Orders the loops by where the operands put the reduction `k`:
+       - `B` indexed `(..., k, j)` (a plain matmul): loops become
+         `(batch,) i, k, j`; the innermost loop runs along a row of `B` and
+         `C`, independent iterations that LLVM vectorizes, with the same
+         summation order as before (k ascending), so the results are
+         bitwise unchanged.
+       - `A` and `B` both indexed `(..., k)` (a folded weight transpose):
+         `k` stays innermost, a dot product along rows of `A` and `B`; its
+         `arith.mulf` / `arith.addf` get `fastmath<reassoc,contract>` so
+         LLVM vectorizes the reduction (lane-wise partial sums, FMA). The
+         summation order changes: results agree within f32 rounding.
 
     ```mlir
-    %c = linalg.matmul ins(%a, %b : tensor<?x576xf32>, tensor<576x1536xf32>) ...
+    %t = linalg.transpose ins(%w : tensor<1536x576xf32>) ... permutation = [1, 0]
+    %b = linalg.generic {...} ins(%t : tensor<576x1536xf32>) -> tensor<1x576x1536xf32>
+    %c = linalg.batch_matmul ins(%a, %b : tensor<1x?x576xf32>, tensor<1x576x1536xf32>) ...
     ```
 
-    becomes a `linalg.generic` with iterators
-    `["parallel", "reduction", "parallel"]` and indexing maps
-    `(i, k, j) -> (i, k)`, `(i, k, j) -> (k, j)`, `(i, k, j) -> (i, j)`.
+    becomes one `linalg.generic` over `ins(%a, %w)` with maps
+    `(b, i, j, k) -> (b, i, k)`, `(b, i, j, k) -> (j, k)`,
+    `(b, i, j, k) -> (b, i, j)`, iterators
+    `["parallel", "parallel", "parallel", "reduction"]` and a reassociable
+    multiply-add body.
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 #endif // MAGICPIG_TRANSFORMS_PASSES_TD
