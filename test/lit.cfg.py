@@ -52,6 +52,13 @@ def cuda_gpu_usable():
         return False
 
 
+# Tests of code that calls the mgpu* wrappers (against the fake driver in
+# %mock_cuda_dir when no GPU is here) say `REQUIRES: cuda-runtime`: the
+# wrappers are built only where cuda.h was found.
+if os.path.exists(os.path.join(config.magicpig_obj_root, "lib",
+                               "libmagicpig_cuda_runtime.so")):
+    config.available_features.add("cuda-runtime")
+
 # Tests that run on a GPU say `REQUIRES: cuda-gpu`.
 if cuda_gpu_usable():
     config.available_features.add("cuda-gpu")

@@ -52,6 +52,13 @@ def build_parser():
     p.add_argument("--library", metavar="SO",
                    help="a graph from magicpig-compile (default: export and "
                         "compile the model with these options, cached)")
+    p.add_argument("--target", choices=["cpu", "cuda"], default="cpu",
+                   help="where the compiled graph runs: the host CPU (default), "
+                        "or a CUDA GPU + the host (magicpig-compile --target=cuda; "
+                        "needs a GPU and the compiled backend)")
+    p.add_argument("--chip", metavar="SM",
+                   help="--target cuda: the GPU's chip, e.g. sm_80, sm_90 "
+                        "(default sm_90)")
     p.add_argument("--gguf", metavar="FILE",
                    help="a Llama GGUF (default: SmolLM2-135M-Instruct from PyPI)")
     p.add_argument("--no-chat-template", action="store_true",
@@ -102,6 +109,10 @@ def validate(args):
         raise MagicPigError(f"--top-p must be in (0, 1], got {args.top_p}")
     if args.library and args.backend != "compiled":
         raise MagicPigError("--library needs --backend compiled")
+    if args.target == "cuda" and args.backend != "compiled":
+        raise MagicPigError("--target cuda needs --backend compiled")
+    if args.chip and args.target != "cuda":
+        raise MagicPigError("--chip needs --target cuda")
     return options
 
 
@@ -200,6 +211,11 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     options = validate(args)
     prompt = read_prompt(args.prompt_file)
+    if args.target == "cuda":  # before the minutes of export and compile
+        from magicpig.cuda import require_gpu
+        from magicpig.graph_cache import find_compiler
+
+        require_gpu(find_compiler())
 
     from magicpig.backends import CompiledBackend, ReferenceBackend
     from magicpig.gguf_model import load_llama
@@ -220,11 +236,13 @@ def main(argv=None):
         if library is None:
             from magicpig.graph_cache import compiled_graph, file_key
 
-            library = compiled_graph(model, file_key(path), args.attention, options)
+            library = compiled_graph(model, file_key(path), args.attention, options,
+                                     target=args.target, chip=args.chip)
         backend = CompiledBackend(model, library, args.attention)
         if args.library:
             check_library_options(args, backend.compiled.options, library)
-        label = f"{args.attention} attention, compiled graph {library}"
+        label = (f"{args.attention} attention, compiled graph {library}"
+                 + (" (CUDA GPU + host)" if args.target == "cuda" else ""))
         if backend.compiled.sparse_layers:
             label += (f" ({backend.compiled.sparse_layers} of "
                       f"{model.config.num_layers} layers sampled)")

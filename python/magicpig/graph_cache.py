@@ -22,6 +22,9 @@ _REPO_BUILD = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "build", "bin", "magicpig-compile")
 
 
+DEFAULT_CHIP = "sm_90"  # as magicpig-compile --chip
+
+
 def find_compiler():
     """$MAGICPIG_COMPILE, magicpig-compile on PATH, or the repository's
     build/bin/magicpig-compile."""
@@ -34,9 +37,12 @@ def find_compiler():
                         "or use --backend reference")
 
 
-def compile_flags(attention, options):
-    """magicpig-compile flags for an attention and MagicPigOptions."""
+def compile_flags(attention, options, target="cpu", chip=None):
+    """magicpig-compile flags for an attention, MagicPigOptions and a target
+    ('cpu', or 'cuda' for the GPU `chip`)."""
     flags = [f"--attention={attention}"]
+    if target == "cuda":
+        flags += ["--target=cuda", f"--chip={chip or DEFAULT_CHIP}"]
     if attention == "magicpig":
         o = options
         flags += [f"--lsh-bits={o.lsh_bits}", f"--lsh-tables={o.lsh_tables}",
@@ -97,14 +103,15 @@ def compile_once(mlir, library, flags, compiler):
     return library
 
 
-def compiled_graph(model, model_key, attention, options, root=None):
-    """Path of the library of `model` compiled with `attention` and
-    `options`, building what is missing."""
+def compiled_graph(model, model_key, attention, options, root=None, target="cpu",
+                   chip=None):
+    """Path of the library of `model` compiled with `attention`, `options`
+    and `target`, building what is missing."""
     compiler = find_compiler()
     root = root or os.path.join(cache_dir(), "graphs")
     directory = os.path.join(root, _digest(model_key))
     mlir = export_once(model, directory)
-    flags = compile_flags(attention, options)
+    flags = compile_flags(attention, options, target, chip)
     st = os.stat(compiler)
-    name = f"{attention}-{_digest(*flags, compiler, str(st.st_mtime_ns))}.so"
+    name = f"{attention}{'-cuda' if target == 'cuda' else ''}-{_digest(*flags, compiler, str(st.st_mtime_ns))}.so"
     return compile_once(mlir, os.path.join(directory, name), flags, compiler)

@@ -65,10 +65,24 @@ def test_error_through_python_dash_m(prompt):
     (["--top-p", "0"], "--top-p must be in (0, 1]"),
     (["--backend", "reference", "--library", "x.so"], "--library needs --backend compiled"),
     (["--seed", "-1"], "--seed must be in 0..2^64-1"),
+    (["--target", "cuda", "--backend", "reference"], "--target cuda needs --backend compiled"),
+    (["--chip", "sm_80"], "--chip needs --target cuda"),
 ])
 def test_generate_rejects_bad_options(capsys, prompt, flags, text):
     assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
                                          prompt, *flags), text)
+
+
+def test_generate_target_cuda_without_a_gpu(capsys, prompt, monkeypatch):
+    """No driver (LD_LIBRARY_PATH cannot be changed in-process, so the probe
+    is replaced): refused before the model is loaded."""
+    import magicpig.cuda
+
+    monkeypatch.setattr(magicpig.cuda, "device_count", lambda compiler: -1)
+    monkeypatch.setenv("MAGICPIG_COMPILE", sys.executable)  # any executable
+    assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
+                                         prompt, "--target", "cuda"),
+                          "--target cuda: no CUDA driver here (libcuda.so.1 not found)")
 
 
 def test_generate_missing_and_empty_prompt_file(capsys, tmp_path):

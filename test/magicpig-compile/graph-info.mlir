@@ -11,10 +11,10 @@
 // SPARSE: @magicpig_graph_info = {{.*}}constant [{{[0-9]+}} x i8] c"{\22attention\22:\22magicpig\22,\22format\22:\22magicpig-graph/1\22,
 // SPARSE-SAME: \22decode\22:{\22arguments\22:[{\22dtype\22:\22f32\22,\22shape\22:[1,4,1,16]},{{.*}},{\22dtype\22:\22i32\22,\22shape\22:[1,2,20,257]},{\22dtype\22:\22i32\22,\22shape\22:[1,2,20,-1]},{\22dtype\22:\22f32\22,\22shape\22:[1,2,-1]},{\22dtype\22:\22f32\22,\22shape\22:[1,2,16]}],
 // SPARSE-SAME: \22results\22:[{\22dtype\22:\22f32\22,\22shape\22:[1,4,1,16]},{\22dtype\22:\22i32\22,\22shape\22:[1,4]}]}
-// SPARSE-SAME: \22options\22:{\22dense-layers\22:null,\22lsh-bits\22:8,\22lsh-tables\22:20,\22min-collisions\22:2,\22return-counts\22:true,\22seed\22:7,\22sink-tokens\22:4,\22window-tokens\22:64},\22sparse_layers\22:1}\00"
+// SPARSE-SAME: \22options\22:{\22dense-layers\22:null,\22lsh-bits\22:8,\22lsh-tables\22:20,\22min-collisions\22:2,\22return-counts\22:true,\22seed\22:7,\22sink-tokens\22:4,\22window-tokens\22:64},\22sparse_layers\22:1,\22target\22:\22cpu\22}\00"
 
 // NOCOUNT: \22decode\22:{{.*}}\22results\22:[{\22dtype\22:\22f32\22,\22shape\22:[1,4,1,16]}]}
 // NOCOUNT-SAME: \22return-counts\22:false
 
 // DENSE: @magicpig_graph_info = {{.*}}c"{\22attention\22:\22dense\22,{{.*}}\22axpy\22:{\22arguments\22:[{\22dtype\22:\22f32\22,\22shape\22:null},{\22dtype\22:\22f32\22,\22shape\22:[-1]},{\22dtype\22:\22f32\22,\22shape\22:[-1]}],\22results\22:[]}}
-// DENSE-SAME: \22sparse_layers\22:0}\00"
+// DENSE-SAME: \22sparse_layers\22:0,\22target\22:\22cpu\22}\00"

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphInfo.h"
+#include "common/ProjectLibrary.h"
 
 #include "magicpig/InitAllMagicPIG.h"
 
@@ -104,9 +105,22 @@ static cl::opt<bool> reorderContractions(
     "contraction-loop-order", cl::init(true), cl::cat(category),
     cl::desc("Run --magicpig-contraction-loop-order before lowering: matmul "
              "loops (i, k, j) so that LLVM vectorizes the innermost one"));
+static cl::opt<std::string> chip(
+    "chip", cl::init("sm_90"), cl::cat(category),
+    cl::desc("--target=cuda: NVIDIA chip of the kernels (sm_80 or newer)"));
+static cl::opt<std::string> gpuFormat(
+    "gpu-format", cl::init("fatbin"), cl::cat(category),
+    cl::desc("--target=cuda: what the library embeds: isa (PTX, compiled by "
+             "the driver at load), bin (cubin), fatbin (cubin + PTX)"));
+static cl::opt<std::string> cudaToolkit(
+    "cuda-toolkit", cl::init("/usr/local/cuda"), cl::cat(category),
+    cl::desc("--target=cuda: toolkit holding ptxas, fatbinary, libdevice"));
 static cl::opt<std::string> loweringPipeline(
-    "lowering-pipeline", cl::init("magicpig-cpu-pipeline"), cl::cat(category),
-    cl::desc("Pass pipeline from the sparsified graph to the LLVM dialect"));
+    "lowering-pipeline", cl::cat(category),
+    cl::desc("Pass pipeline from the sparsified graph to the LLVM dialect "
+             "(default: magicpig-cpu-pipeline, or magicpig-cuda-pipeline "
+             "with --chip, --gpu-format and --cuda-toolkit for "
+             "--target=cuda)"));
 static cl::opt<unsigned> optLevel("O", cl::init(3), cl::Prefix,
                                   cl::cat(category),
                                   cl::desc("LLVM optimization level 0-3"));
@@ -210,8 +224,10 @@ static LogicalResult emitObject(llvm::Module &module, llvm::TargetMachine &tm,
   });
 }
 
-/// Links the object into a shared library with clang, against libomp.
-static LogicalResult linkSharedLibrary(StringRef object, StringRef output) {
+/// Links the object into a shared library with clang, against libomp and
+/// the given project runtime libraries (found again at load through rpath).
+static LogicalResult linkSharedLibrary(StringRef object, StringRef output,
+                                       ArrayRef<std::string> runtimes) {
   std::string clang = MAGICPIG_LLVM_TOOLS_DIR "/clang";
   if (!llvm::sys::fs::can_execute(clang)) {
     llvm::errs() << "\nmagicpig-compile: error: linker driver not found: "
@@ -222,9 +238,17 @@ static LogicalResult linkSharedLibrary(StringRef object, StringRef output) {
   std::string rpath = "-Wl,-rpath," + libDir;
   std::string libFlag = "-L" + libDir;
   // memref copies call memrefCopy from MLIR's C runner utils.
+  llvm::SmallVector<std::string> runtimeRpaths;
+  for (const std::string &runtime : runtimes)
+    runtimeRpaths.push_back(
+        "-Wl,-rpath," + llvm::sys::path::parent_path(runtime).str());
   llvm::SmallVector<StringRef> args = {
       clang,   "-shared", "-o",  output, object, libFlag, "-lomp",
       "-lmlir_c_runner_utils", "-lm", rpath, "-fuse-ld=lld"};
+  for (const std::string &runtime : runtimes)
+    args.push_back(runtime);
+  for (const std::string &runtimeRpath : runtimeRpaths)
+    args.push_back(runtimeRpath);
   std::string errorMessage;
   int rc = llvm::sys::ExecuteAndWait(clang, args, std::nullopt, {}, 0, 0,
                                      &errorMessage);
@@ -250,9 +274,28 @@ int main(int argc, char **argv) {
   if (attention != "magicpig" && attention != "dense")
     return fail("--attention must be 'magicpig' or 'dense', got '" +
                 attention + "'");
-  if (target == Target::CUDA)
-    return fail("--target=cuda is not available in this build yet; use "
-                "--target=cpu");
+  if (gpuFormat != "isa" && gpuFormat != "bin" && gpuFormat != "fatbin")
+    return fail("--gpu-format must be 'isa', 'bin' or 'fatbin', got '" +
+                gpuFormat + "'");
+  // The kernels' host side calls the mgpu* wrappers of the CUDA runtime
+  // library, which the shared library links.
+  std::vector<std::string> runtimes;
+  if (target == Target::CUDA) {
+    std::string cudaRuntime =
+        magicpig_tools::findProjectLibrary("libmagicpig_cuda_runtime.so",
+                                           argv[0]);
+    if (emit == Emit::SharedLib && !llvm::sys::fs::exists(cudaRuntime))
+      return fail("--target=cuda needs " + cudaRuntime +
+                  ", which this build lacks (cuda.h was not found when it "
+                  "was configured)");
+    runtimes.push_back(cudaRuntime);
+  }
+  if (loweringPipeline.getNumOccurrences() == 0)
+    loweringPipeline = target == Target::CUDA
+                           ? "magicpig-cuda-pipeline{chip=" + chip +
+                                 " format=" + gpuFormat +
+                                 " toolkit=" + cudaToolkit + "}"
+                           : std::string("magicpig-cpu-pipeline");
   if (optLevel > 3)
     return fail("-O must be 0 to 3");
 
@@ -262,6 +305,9 @@ int main(int argc, char **argv) {
   registerAllToLLVMIRTranslations(registry);
   magicpig::registerAllMagicPIGDialects(registry);
   MLIRContext context(registry);
+  // A failing pass names the problem at its location; the whole module
+  // after it would bury that line.
+  context.printOpOnDiagnostic(false);
 
   bool wantsLLVM = emit != Emit::MLIR;
   bool wantsObject = emit == Emit::Object || emit == Emit::SharedLib;
@@ -299,6 +345,9 @@ int main(int argc, char **argv) {
   llvm::json::Object info = magicpig_compile::describeEntryPoints(*module);
   info["format"] = "magicpig-graph/1";
   info["attention"] = attention.getValue();
+  info["target"] = target == Target::CUDA ? "cuda" : "cpu";
+  if (target == Target::CUDA)
+    info["chip"] = chip.getValue();
   llvm::json::Array dense;
   for (int64_t layer : denseLayers)
     dense.push_back(layer);
@@ -382,7 +431,7 @@ int main(int argc, char **argv) {
   if (emit == Emit::Object)
     return 0;
   LogicalResult linked = progress.stage("link " + outputFile.getValue(), [&] {
-    return linkSharedLibrary(objectPath, outputFile);
+    return linkSharedLibrary(objectPath, outputFile, runtimes);
   });
   llvm::sys::fs::remove(tempObject);
   return failed(linked);

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "common/ProjectLibrary.h"
 #include "magicpig/InitAllMagicPIG.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -140,23 +141,6 @@ checkRunsOnHost(const llvm::Triple &triple, llvm::StringRef cpu) {
   return std::nullopt;
 }
 
-/// Where a library built by this project lives: next to the tools in
-/// <bin>/../lib (the build tree and an install alike), else in the build tree
-/// this runner was configured in.
-static std::string findProjectLibrary(llvm::StringRef fileName,
-                                      const char *argv0) {
-  std::string executable = llvm::sys::fs::getMainExecutable(
-      argv0, reinterpret_cast<void *>(&findProjectLibrary));
-  llvm::SmallString<256> path(
-      llvm::sys::path::parent_path(llvm::sys::path::parent_path(executable)));
-  llvm::sys::path::append(path, "lib", fileName);
-  if (llvm::sys::fs::exists(path))
-    return std::string(path);
-  path = MAGICPIG_BUILD_LIBRARY_DIR;
-  llvm::sys::path::append(path, fileName);
-  return std::string(path);
-}
-
 /// GPU programs reach the device through mgpu* calls, emitted either
 /// directly (gpu-to-llvm) or by translating a gpu.binary.
 static bool needsCudaRuntime(ModuleOp module) {
@@ -269,10 +253,10 @@ int main(int argc, char **argv) {
       MAGICPIG_LLVM_LIBRARY_DIR "/libmlir_runner_utils.so",
       MAGICPIG_LLVM_LIBRARY_DIR "/libmlir_c_runner_utils.so",
       MAGICPIG_LLVM_LIBRARY_DIR "/libomp.so",
-      findProjectLibrary("libmagicpig_runtime.so", argv[0])};
+      magicpig_tools::findProjectLibrary("libmagicpig_runtime.so", argv[0])};
   if (needsCudaRuntime(*module))
     libraries.push_back(
-        findProjectLibrary("libmagicpig_cuda_runtime.so", argv[0]));
+        magicpig_tools::findProjectLibrary("libmagicpig_cuda_runtime.so", argv[0]));
   // Loaded into the process (RTLD_GLOBAL): the engine's process-wide symbol
   // search then resolves calls into them, and a missing file is reported here
   // rather than as an unresolved symbol later.
