@@ -22,7 +22,7 @@ import torch
 
 from magicpig.cli import progress, run_main
 from magicpig.errors import MagicPigError
-from magicpig.options import MagicPigOptions
+from magicpig.options import LSH_DEFAULTS_BY_HEAD_DIM, PAPER_LSH_DEFAULTS, MagicPigOptions
 from magicpig.sampling import next_token
 
 
@@ -66,9 +66,15 @@ def build_parser():
     g = p.add_argument_group(
         "MagicPIG (as --magicpig-sparsify; with --library, they must match "
         "the options the library was compiled with)")
-    g.add_argument("--lsh-bits", type=int, help=f"K, 1..16 (default {defaults.lsh_bits})")
+    by_dim = ", ".join(f"{k} for head dim {d}"
+                       for d, (k, _) in sorted(LSH_DEFAULTS_BY_HEAD_DIM.items()))
+    g.add_argument("--lsh-bits", type=int,
+                   help=f"K, 1..16 (default {by_dim}, else {PAPER_LSH_DEFAULTS[0]})")
+    by_dim = ", ".join(f"{l} for head dim {d}"
+                       for d, (_, l) in sorted(LSH_DEFAULTS_BY_HEAD_DIM.items()))
     g.add_argument("--lsh-tables", type=int,
-                   help=f"L, >= 1 (default {defaults.lsh_tables})")
+                   help=f"L, >= 1 (default {by_dim}, else {PAPER_LSH_DEFAULTS[1]}; "
+                        f"docs/accuracy.md)")
     g.add_argument("--min-collisions", type=int,
                    help=f"T, 1..L (default {defaults.min_collisions})")
     g.add_argument("--sink-tokens", type=int, help=f"default {defaults.sink_tokens}")
@@ -100,7 +106,12 @@ def given_options(args):
 
 
 def validate(args):
-    options = MagicPigOptions(**given_options(args)).validate()
+    """Checks the options that do not depend on the model, before it loads;
+    MagicPigOptions.for_model checks the rest once its head dim is known."""
+    given = given_options(args)
+    # T <= L once L is known; until then against the largest default L.
+    largest = max(t for _, t in [PAPER_LSH_DEFAULTS, *LSH_DEFAULTS_BY_HEAD_DIM.values()])
+    MagicPigOptions(**{"lsh_tables": largest, **given}).validate()
     if args.max_new_tokens < 1:
         raise MagicPigError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
     if args.temperature < 0:
@@ -113,7 +124,6 @@ def validate(args):
         raise MagicPigError("--target cuda needs --backend compiled")
     if args.chip and args.target != "cuda":
         raise MagicPigError("--chip needs --target cuda")
-    return options
 
 
 def check_library_options(args, compiled_options, library):
@@ -209,7 +219,7 @@ def keys_touched_line(stats, attention):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    options = validate(args)
+    validate(args)
     prompt = read_prompt(args.prompt_file)
     if args.target == "cuda":  # before the minutes of export and compile
         from magicpig.cuda import require_gpu
@@ -229,6 +239,8 @@ def main(argv=None):
     ids = (tokenizer.encode(prompt) if args.no_chat_template
            else tokenizer.chat_prompt(prompt))
     max_new = check_length(len(ids), args.max_new_tokens, model.config.context_length)
+    options = MagicPigOptions.for_model(model.config.head_dim,
+                                        **given_options(args)).validate()
     options.dense_layer_set(model.config.num_layers)  # range check before running
 
     if args.backend == "compiled":
@@ -251,6 +263,12 @@ def main(argv=None):
         label = f"{args.attention} attention, reference backend"
         if args.attention == "magicpig":
             label += " (numpy reference of the MagicPIG ops)"
+    if args.attention == "magicpig":
+        if args.backend == "compiled":  # what the graph was compiled with
+            o = backend.compiled.options
+            options = MagicPigOptions(**{name: o[key] for name, key in LSH_OPTIONS.items()
+                                         if name != "dense_layers"})
+        label += f"; MagicPIG {options.describe()}"
     progress(f"prompt: {len(ids)} tokens; {label}")
 
     generator = torch.Generator().manual_seed(args.sampling_seed)

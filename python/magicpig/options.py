@@ -2,6 +2,9 @@
 
 The names and defaults are those of `--magicpig-sparsify` (Passes.td), so a
 Python run and a compiled graph with the same options hash identically.
+The pass's K = 10, L = 150 are the paper's, chosen for head dim 128; a
+model's defaults (`for_model`) depend on its head dim: 11, 200 for 64, from
+the (K, L) sweep on SmolLM2-135M in docs/accuracy.md.
 """
 
 import dataclasses
@@ -9,6 +12,10 @@ import dataclasses
 from magicpig.errors import MagicPigError
 
 MAX_LSH_BITS = 16  # codes are packed into at most 16-bit integers
+
+# (K, L) by head dim where measured (docs/accuracy.md); else the paper's.
+LSH_DEFAULTS_BY_HEAD_DIM = {64: (11, 200)}
+PAPER_LSH_DEFAULTS = (10, 150)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +27,17 @@ class MagicPigOptions:
     window_tokens: int = 64     # W, trailing prefill tokens attended exactly
     seed: int = 0               # seed of the Gaussian projection
     dense_layers: tuple = None  # None: the pass's default (0 and n/2)
+
+    @classmethod
+    def for_model(cls, head_dim, **given):
+        """The options for a model with this head dim: K and L default to
+        the head dim's (LSH_DEFAULTS_BY_HEAD_DIM), anything in `given` wins."""
+        bits, tables = LSH_DEFAULTS_BY_HEAD_DIM.get(head_dim, PAPER_LSH_DEFAULTS)
+        return cls(**{"lsh_bits": bits, "lsh_tables": tables, **given})
+
+    def describe(self):
+        return (f"K={self.lsh_bits} L={self.lsh_tables} T={self.min_collisions} "
+                f"sink={self.sink_tokens} window={self.window_tokens}")
 
     def validate(self):
         if not 1 <= self.lsh_bits <= MAX_LSH_BITS:

@@ -59,7 +59,7 @@ def test_error_through_python_dash_m(prompt):
     (["--lsh-bits", "17"], "--lsh-bits must be in 1..16, got 17"),
     (["--lsh-tables", "0"], "--lsh-tables must be >= 1, got 0"),
     (["--lsh-tables", "4", "--min-collisions", "5"], "--min-collisions must be in 1..4"),
-    (["--min-collisions", "0"], "--min-collisions must be in 1..150"),
+    (["--min-collisions", "0"], "--min-collisions must be in 1..200"),
     (["--sink-tokens", "-1"], "--sink-tokens must be >= 0"),
     (["--max-new-tokens", "0"], "--max-new-tokens must be >= 1"),
     (["--top-p", "0"], "--top-p must be in (0, 1]"),
@@ -126,6 +126,17 @@ def test_dense_layers_out_of_range():
         MagicPigOptions(dense_layers=(0, 30)).dense_layer_set(30)
     assert MagicPigOptions().dense_layer_set(30) == {0, 15}
     assert MagicPigOptions(dense_layers=(-1,)).dense_layer_set(30) == set()
+
+
+def test_lsh_defaults_follow_the_head_dim():
+    from magicpig.options import MagicPigOptions
+
+    assert (MagicPigOptions.for_model(64).lsh_bits,
+            MagicPigOptions.for_model(64).lsh_tables) == (11, 200)
+    assert (MagicPigOptions.for_model(128).lsh_bits,
+            MagicPigOptions.for_model(128).lsh_tables) == (10, 150)
+    given = MagicPigOptions.for_model(64, lsh_tables=120, min_collisions=3)
+    assert (given.lsh_bits, given.lsh_tables, given.min_collisions) == (11, 120, 3)
 
 
 def test_generate_corrupt_model_file(capsys, prompt, tmp_path):

@@ -1,6 +1,7 @@
 """SmolLM2-135M-Instruct through the compiled graphs (marked slow: the
 first run exports the model and compiles it twice, dense and MagicPIG at
-the default K = 10, L = 150, T = 2, S = 4, W = 64, dense layers {0, 15};
+the model's defaults (head dim 64: K = 11, L = 200; T = 2, S = 4, W = 64,
+dense layers {0, 15}; magicpig.options);
 the graphs are cached in ~/.cache/magicpig/graphs for later runs).
 
     ~/.cache/magicpig/venv/bin/python -m pytest -m slow python/tests/test_compiled_real_model.py
@@ -52,8 +53,8 @@ def graphs(model, gguf_path):
 
     os.environ.setdefault("MAGICPIG_COMPILE", project_tool("magicpig-compile"))
     key = file_key(gguf_path)
-    return {a: compiled_graph(model, key, a, MagicPigOptions())
-            for a in ("dense", "magicpig")}
+    options = MagicPigOptions.for_model(model.config.head_dim)
+    return {a: compiled_graph(model, key, a, options) for a in ("dense", "magicpig")}
 
 
 def greedy(model, library, ids, max_new, eos=-1):
@@ -156,7 +157,9 @@ def test_compiled_magicpig_matches_the_numpy_reference(model, tokenizer, graphs)
     with open(GPL2, encoding="utf-8") as f:
         ids = tokenizer.chat_prompt(f.read() + LONG_QUESTION)
     compiled = CompiledBackend(model, graphs["magicpig"])
-    reference = ReferenceBackend(model, "magicpig", MagicPigOptions(), len(ids) + 8)
+    reference = ReferenceBackend(model, "magicpig",
+                                 MagicPigOptions.for_model(model.config.head_dim),
+                                 len(ids) + 8)
     lc, lr = compiled.prefill(ids), reference.prefill(ids)
     diffs = []
     for _ in range(4):

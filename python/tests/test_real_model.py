@@ -26,8 +26,8 @@ def greedy(model, ids, attention, max_new=24, options=None):
     from magicpig.generate import generate_tokens
     from magicpig.options import MagicPigOptions
 
-    backend = ReferenceBackend(model, attention, options or MagicPigOptions(),
-                               len(ids) + max_new)
+    options = options or MagicPigOptions.for_model(model.config.head_dim)
+    backend = ReferenceBackend(model, attention, options, len(ids) + max_new)
     out, _, _, _ = generate_tokens(backend, ids, max_new, 2)
     return out, backend.keys_touched
 
