@@ -34,10 +34,6 @@ _libc.free.argtypes = [ctypes.c_void_p]
 # registered more than once").
 
 
-def _load_runner_utils():
-    """Nothing to do any more (see above); kept for magicpig.eval."""
-
-
 def descriptor_type(rank):
     """The ctypes struct of a rank-`rank` memref descriptor."""
     fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
@@ -133,13 +129,23 @@ def read_graph_info(library, path):
     return info
 
 
-def _result_specs(function, path):
+def result_specs(function, path):
+    """[(rank, numpy dtype)] of the results of one function of the graph
+    info, for CompiledFunction."""
     specs = []
     for result in function["results"]:
         if result["shape"] is None or result["dtype"] not in _DTYPES:
             raise MagicPigError(f"{path}: a result of type {result} is not supported")
         specs.append((len(result["shape"]), _DTYPES[result["dtype"]]))
     return specs
+
+
+def entry_point(library, functions, name, path):
+    """The CompiledFunction `name` of a loaded graph, laid out from the
+    graph info's `functions`."""
+    if name not in functions:
+        raise MagicPigError(f"{path} has no entry point '{name}'")
+    return CompiledFunction(library, name, result_specs(functions[name], path))
 
 
 def check_weights(names, weights, arguments, path):
@@ -175,9 +181,8 @@ class CompiledModel:
             raise MagicPigError(f"cannot load {library_path}: {e}")
         self.info = info = read_graph_info(self.library, library_path)
         functions = info["functions"]
-        for name in ("prefill", "decode"):
-            if name not in functions:
-                raise MagicPigError(f"{library_path} has no entry point '{name}'")
+        self.prefill_fn = entry_point(self.library, functions, "prefill", library_path)
+        self.decode_fn = entry_point(self.library, functions, "decode", library_path)
         self.attention = info["attention"]
         self.options = info["options"]
         self.sparse_layers = info["sparse_layers"]
@@ -188,10 +193,6 @@ class CompiledModel:
         check_weights(names, weights, functions["prefill"]["arguments"][:-1],
                       library_path)
         self.weights = weights
-        self.prefill_fn = CompiledFunction(
-            self.library, "prefill", _result_specs(functions["prefill"], library_path))
-        self.decode_fn = CompiledFunction(
-            self.library, "decode", _result_specs(functions["decode"], library_path))
 
     def prefill(self, tokens):
         """tokens `[1, N]` -> (logits, k_cache, v_cache, index buffers)."""

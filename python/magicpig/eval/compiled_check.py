@@ -28,8 +28,7 @@ import time
 import numpy as np
 
 from magicpig.cli import progress
-from magicpig.compiled import (CompiledFunction, _load_runner_utils, _result_specs,
-                               read_graph_info)
+from magicpig.compiled import entry_point, read_graph_info
 from magicpig.errors import MagicPigError
 from magicpig.eval import methods
 
@@ -96,16 +95,13 @@ class CompiledLayer:
     def __init__(self, library):
         import ctypes
 
-        _load_runner_utils()
         self.library = ctypes.CDLL(os.path.abspath(library))
         # The result lists come from the graph's own description: prefill
         # returns out + offsets, indices, norms, mean; decode returns out and,
         # with return-counts, the retrieve count per query head.
         functions = read_graph_info(self.library, library)["functions"]
-        self.prefill = CompiledFunction(self.library, "prefill",
-                                        _result_specs(functions["prefill"], library))
-        self.decode = CompiledFunction(self.library, "decode",
-                                       _result_specs(functions["decode"], library))
+        self.prefill = entry_point(self.library, functions, "prefill", library)
+        self.decode = entry_point(self.library, functions, "decode", library)
 
     def build_index(self, k, v):
         """k, v `[Hkv, Np, d]` -> the four index buffers."""
