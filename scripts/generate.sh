@@ -7,7 +7,7 @@
 # about 4.3K tokens with the chat template) followed by a question.
 # Prints the answer, then tokens/s and the fraction of keys touched.
 #
-#   bash scripts/generate.sh                       # MagicPIG, K=10 L=150 T=2
+#   bash scripts/generate.sh                       # MagicPIG, K=11 L=200 T=2 (head dim 64)
 #   bash scripts/generate.sh --attention dense     # exact attention
 #   bash scripts/generate.sh --max-new-tokens 32 --lsh-tables 100 ...
 #
