@@ -135,11 +135,12 @@ def test_magicpig_agrees_with_dense_on_a_4k_prompt(model, tokenizer, graphs):
            f"{mid - start:.0f} s + {end - mid:.0f} s")
     report("dense:    " + repr(tokenizer.decode(dense)))
     report("magicpig: " + repr(tokenizer.decode(sampled)))
-    # Measured: the answers part after 3 tokens (a different but equally
-    # valid wording: greedy decoding amplifies one flipped near-tie), while
-    # step by step MagicPIG keeps dense's choice 30/32 times. The bar is
-    # set below the measurement, not at the 32/32 (see
-    # docs/model-export.md).
+    # Measured at the default K = 11, L = 200: the answers part after 20
+    # tokens (3 at the paper's K = 10, L = 150: greedy decoding amplifies
+    # one flipped near-tie into another, equally valid wording), while step
+    # by step MagicPIG keeps dense's choice 30/32 times. The prefix hangs
+    # on single near-ties, so its bar stays at the lowest value measured;
+    # the teacher-forced rate is the stable measure (docs/model-export.md).
     assert prefix >= 3
     assert teacher >= 28
     assert stats.retrieved_fraction() < 0.2
