@@ -124,9 +124,11 @@ static Driver loadDriver() {
 }
 
 /// The driver as loaded by the first caller (thread-safe static init).
+/// Never destroyed: compiled graphs unload their kernels from global
+/// destructors, which may run after this library's statics are gone.
 static const Driver &loadedDriver() {
-  static const Driver d = loadDriver();
-  return d;
+  static const Driver *d = new Driver(loadDriver());
+  return *d;
 }
 
 /// The driver, or the one-line error when it cannot be used.
@@ -154,8 +156,9 @@ static thread_local CUcontext boundContext = nullptr;
 /// the driver. Every mgpu* entry point starts here.
 static const Driver &activate() {
   const Driver &d = usableDriver();
-  static std::mutex mutex;
-  static std::vector<CUcontext> primaryContexts;
+  // Never destroyed, as the driver above.
+  static std::mutex &mutex = *new std::mutex;
+  static std::vector<CUcontext> &primaryContexts = *new std::vector<CUcontext>;
   CUcontext context;
   {
     std::lock_guard<std::mutex> lock(mutex);

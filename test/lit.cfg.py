@@ -75,4 +75,15 @@ if all(os.access(os.path.join(cuda_toolkit, "bin", tool), os.X_OK)
        for tool in ("ptxas", "fatbinary")):
     config.available_features.add("ptxas")
 config.substitutions.append(("%cuda_toolkit", cuda_toolkit))
-config.substitutions.append(("%python", sys.executable))
+# Python scripts that load the project's (instrumented) runtime libraries
+# need the ASan runtime loaded first in a sanitizer build (scripts/sanitize.sh).
+python = sys.executable
+if "Address" in getattr(config, "magicpig_sanitizers", ""):
+    asan_runtime = subprocess.run(
+        [os.path.join(config.llvm_tools_dir, "clang"),
+         "-print-file-name=libclang_rt.asan-x86_64.so"],
+        capture_output=True, text=True).stdout.strip()
+    python = f"env LD_PRELOAD={asan_runtime} {python}"
+# Replaces the plain %python of use_default_substitutions.
+config.substitutions = [(k, v) for k, v in config.substitutions if k != "%python"]
+config.substitutions.append(("%python", python))
