@@ -41,6 +41,7 @@ void mlir::magicpig::buildCPUBufferizationPipeline(OpPassManager &pm) {
 
 void mlir::magicpig::buildCPULoopLoweringPipeline(
     OpPassManager &pm, const CPUPipelineOptions &options) {
+  pm.addPass(createMagicPIGExpandStridedCopies());
   pm.addPass(createConvertLinalgToLoopsPass());
   ConvertMagicPIGToSCFOptions toSCF;
   toSCF.vectorWidth = options.vectorWidth;

@@ -75,6 +75,33 @@ def MagicPIGApproximateVectorMath : Pass<"magicpig-approximate-vector-math"> {
   ];
 }
 
+def MagicPIGExpandStridedCopies : Pass<"magicpig-expand-strided-copies"> {
+  let summary = "Turn memref.copy of non-contiguous memrefs into linalg.copy";
+  let description = [{
+    `finalize-memref-to-llvm` lowers a `memref.copy` between two contiguous
+    memrefs to `llvm.memcpy`, but any other copy to a call of the runtime's
+    generic `memrefCopy`, which walks the elements one by one through their
+    strides. Bufferized `tensor.concat` produces exactly such copies: a
+    decode step appends the new key row to a layer's cache by copying the
+    cache into a strided subview of a buffer one row longer, about 1 ns per
+    element. This pass rewrites every `memref.copy` with an operand whose
+    layout is not the identity into `linalg.copy`, which
+    `convert-linalg-to-loops` then turns into a loop nest whose innermost,
+    unit-stride loop LLVM vectorizes. Contiguous copies are left to
+    `llvm.memcpy`.
+
+    Example:
+
+    ```mlir
+    memref.copy %cache, %subview
+        : memref<1x3x?x64xf32> to memref<1x3x?x64xf32, strided<[?, ?, 64, 1]>>
+    ```
+
+    becomes `linalg.copy ins(%cache : ...) outs(%subview : ...)`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def ConvertMagicPIGToGPU : Pass<"convert-magicpig-to-gpu"> {
   let summary = "Lower the device-side magicpig ops (memref form) to gpu.launch";
   let description = [{
