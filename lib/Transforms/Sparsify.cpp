@@ -8,6 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AppendedKV.h"
+
 #include "magicpig/Transforms/Passes.h"
 
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
@@ -35,12 +37,6 @@ struct SparsifyParams {
   int64_t bits, tables, minCollisions, sink, window, maxCandidates;
   uint64_t seed;
 };
-
-/// A decode attention has no query-length dimension, or a static one of 1.
-bool isDecode(AttentionOp op) {
-  auto q = cast<ShapedType>(op.getQuery().getType());
-  return q.getRank() == 3 || q.getDimSize(2) == 1;
-}
 
 /// The layer number of an attention op: its `magicpig.layer` attribute, or
 /// its position among the function's attention ops.
@@ -137,6 +133,19 @@ Value sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
   Value offsets = state[0], indices = state[1], norms = state[2],
         mean = state[3];
   Value query = op.getQuery(), key = op.getKey(), value = op.getValue();
+  // When the step appends its new rows to the cache (a concat), the
+  // estimate and the window read the cache in place and the appended rows
+  // are attended apart (AppendedKV.h). This relies on the cache holding at
+  // least the prefill (docs/ABI.md): the sampled indices are prefill rows,
+  // and the window start is within the cache, so every appended row is in
+  // the window.
+  std::optional<AppendedKV> appended = matchAppendedKV(key, value);
+  Operation *keyConcat = appended ? key.getDefiningOp() : nullptr;
+  Operation *valueConcat = appended ? value.getDefiningOp() : nullptr;
+  if (appended) {
+    key = appended->cacheKey;
+    value = appended->cacheValue;
+  }
   auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
   bool hasLength = op.hasQueryLength();
   if (hasLength) // [B, Hq, 1, d] -> [B, Hq, d]
@@ -186,18 +195,34 @@ Value sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
       emptyTensor(b, loc, {B, Hq, Dv}, f32), emptyTensor(b, loc, {B, Hq}, f32),
       b.getI64IntegerAttr(p.sink), op.getScaleAttr());
 
-  Value mergedInit = emptyTensor(b, loc, {B, Hq, Dv}, resultType.getElementType());
-  auto merged = MergeOp::create(
-      b, loc, TypeRange{mergedInit.getType(), lseInit.getType()},
-      sampled.getResult(0), sampled.getResult(1), windowed.getResult(0),
-      windowed.getResult(1), mergedInit, emptyTensor(b, loc, {B, Hq}, f32));
-  Value result = merged.getResult(0);
+  std::pair<Value, Value> sampledPart{sampled.getResult(0),
+                                      sampled.getResult(1)};
+  std::pair<Value, Value> windowPart{windowed.getResult(0),
+                                     windowed.getResult(1)};
+  Type resultElement = resultType.getElementType();
+  Value result;
+  if (appended) {
+    auto cachePart = mergePartials(b, loc, sampledPart, windowPart, f32);
+    auto appendedPart =
+        attendWithLse(b, loc, query, appended->appendedKey,
+                      appended->appendedValue, op.getScaleAttr());
+    result =
+        mergePartials(b, loc, cachePart, appendedPart, resultElement).first;
+  } else {
+    result =
+        mergePartials(b, loc, sampledPart, windowPart, resultElement).first;
+  }
   if (hasLength)
     result = tensor::ExpandShapeOp::create(
         b, loc, resultType, result,
         ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
   op.getResult(0).replaceAllUsesWith(result);
   op.erase();
+  // Without users the concatenations would still copy the cache.
+  if (keyConcat && keyConcat->use_empty())
+    keyConcat->erase();
+  if (valueConcat && valueConcat != keyConcat && valueConcat->use_empty())
+    valueConcat->erase();
   return retrieved.getResult(1);
 }
 
@@ -321,7 +346,7 @@ struct MagicPIGSparsifyPass
                             "to build the SimHash projection");
       if (!isa<RankedTensorType>(keyType))
         return op.emitError("magicpig-sparsify: expects tensor semantics");
-      if (isDecode(op)) {
+      if (isDecodeAttention(op)) {
         IndexTypes types = indexTypesFor(func.getContext(), keyType, p);
         SmallVector<Value> state;
         for (Type t : {types.offsets, types.indices, types.norms, types.mean}) {

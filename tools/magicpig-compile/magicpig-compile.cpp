@@ -101,6 +101,11 @@ static cl::opt<bool> returnCounts(
     "return-counts", cl::init(true), cl::cat(category),
     cl::desc("Decode also returns each sparse layer's retrieve count (for "
              "the fraction of keys touched)"));
+static cl::opt<bool> splitAppendedKV(
+    "split-appended-kv", cl::init(true), cl::cat(category),
+    cl::desc("Run --magicpig-split-appended-kv after sparsify: decode "
+             "attention reads the cache in place instead of a copy with the "
+             "new rows appended"));
 static cl::opt<bool> reorderContractions(
     "contraction-loop-order", cl::init(true), cl::cat(category),
     cl::desc("Run --magicpig-contraction-loop-order before lowering: matmul "
@@ -332,6 +337,8 @@ int main(int argc, char **argv) {
   std::string graphPipeline = "magicpig-raise-attention";
   if (attention == "magicpig")
     graphPipeline += "," + sparsifyPipeline();
+  if (splitAppendedKV)
+    graphPipeline += ",magicpig-split-appended-kv";
   if (reorderContractions)
     graphPipeline += ",magicpig-contraction-loop-order";
   if (failed(progress.stage("raise attention" +

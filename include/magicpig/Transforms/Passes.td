@@ -111,6 +111,46 @@ def MagicPIGSparsify : Pass<"magicpig-sparsify", "::mlir::ModuleOp"> {
   ];
 }
 
+def MagicPIGSplitAppendedKV : Pass<"magicpig-split-appended-kv"> {
+  let summary = "Attend to the cache and the appended rows apart, not to their concat";
+  let description = [{
+    An exported decode step appends its new key and value rows to the layer's
+    cache (`torch.cat`: `tensor.concat` along the token dimension) and
+    attends to the result, so every step copies the whole cache of every
+    layer. For a decode `magicpig.attention` whose key and value are both a
+    two-operand `tensor.concat` along dim 2, this pass computes exact
+    attention over the cache and over the appended rows separately
+    (`magicpig.window_attention` with no sink and window start 0, which
+    returns the log-sum-exp) and combines them with `magicpig.merge`:
+
+    ```
+    out = exp(lse_c - lse) * out_c + exp(lse_a - lse) * out_a,
+    lse = logaddexp(lse_c, lse_a)
+    ```
+
+    which equals softmax attention over the union. Concatenations left
+    without users are erased. `--magicpig-sparsify` does the same for the
+    window part of the layers it samples; run this pass after it for the
+    dense layers (magicpig-compile does).
+
+    Example:
+
+    ```mlir
+    %k = tensor.concat dim(2) %cache_k, %new_k : (...) -> tensor<1x2x?x64xf32>
+    %v = tensor.concat dim(2) %cache_v, %new_v : (...) -> tensor<1x2x?x64xf32>
+    %o = magicpig.attention scale(0.125) ins(%q, %k, %v : ...) outs(...)
+    ```
+
+    becomes two `magicpig.window_attention sink(0) window_start(%c0)` (one
+    on `%cache_k, %cache_v`, one on `%new_k, %new_v`) and a `magicpig.merge`.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::magicpig::MagicPIGDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def MagicPIGContractionLoopOrder : Pass<"magicpig-contraction-loop-order"> {
   let summary = "Fold weight copies into matmuls and order their loops so "
                 "the innermost one walks rows";
