@@ -65,3 +65,28 @@ mlir::magicpig::mergePartials(OpBuilder &b, Location loc,
       first.second, second.first, second.second, out, lse);
   return {merged.getResult(0), merged.getResult(1)};
 }
+
+Value mlir::magicpig::decodeQuery(OpBuilder &b, AttentionOp op) {
+  if (!op.hasQueryLength())
+    return op.getQuery();
+  return tensor::CollapseShapeOp::create(
+      b, op.getLoc(), op.getQuery(),
+      ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+}
+
+void mlir::magicpig::replaceDecodeAttention(OpBuilder &b, AttentionOp op,
+                                            Value result) {
+  auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+  if (op.hasQueryLength())
+    result = tensor::ExpandShapeOp::create(
+        b, op.getLoc(), resultType, result,
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+  auto keyConcat = op.getKey().getDefiningOp<tensor::ConcatOp>();
+  auto valueConcat = op.getValue().getDefiningOp<tensor::ConcatOp>();
+  op.getResult(0).replaceAllUsesWith(result);
+  op.erase();
+  if (keyConcat && keyConcat->use_empty())
+    keyConcat->erase();
+  if (valueConcat && valueConcat != keyConcat && valueConcat->use_empty())
+    valueConcat->erase();
+}

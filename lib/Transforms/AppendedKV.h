@@ -44,6 +44,15 @@ std::pair<Value, Value> mergePartials(OpBuilder &b, Location loc,
                                       std::pair<Value, Value> second,
                                       Type elementType);
 
+/// The query of a decode attention as [B, Hq, d] (collapsing a query
+/// length of 1).
+Value decodeQuery(OpBuilder &b, AttentionOp op);
+
+/// Replaces decode attention `op` by `result` ([B, Hq, dv], expanded back to
+/// the op's type), erases it, and erases its key and value when they are
+/// concatenations left without users (they would still copy the cache).
+void replaceDecodeAttention(OpBuilder &b, AttentionOp op, Value result);
+
 } // namespace mlir::magicpig
 
 #endif // MAGICPIG_LIB_TRANSFORMS_APPENDEDKV_H

@@ -140,17 +140,12 @@ Value sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
   // and the window start is within the cache, so every appended row is in
   // the window.
   std::optional<AppendedKV> appended = matchAppendedKV(key, value);
-  Operation *keyConcat = appended ? key.getDefiningOp() : nullptr;
-  Operation *valueConcat = appended ? value.getDefiningOp() : nullptr;
   if (appended) {
     key = appended->cacheKey;
     value = appended->cacheValue;
   }
   auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
-  bool hasLength = op.hasQueryLength();
-  if (hasLength) // [B, Hq, 1, d] -> [B, Hq, d]
-    query = tensor::CollapseShapeOp::create(
-        b, loc, query, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+  query = decodeQuery(b, op);
   auto qType = cast<ShapedType>(query.getType());
   Type f32 = b.getF32Type(), i32 = b.getI32Type();
   SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(b, loc, query);
@@ -212,17 +207,7 @@ Value sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
     result =
         mergePartials(b, loc, sampledPart, windowPart, resultElement).first;
   }
-  if (hasLength)
-    result = tensor::ExpandShapeOp::create(
-        b, loc, resultType, result,
-        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
-  op.getResult(0).replaceAllUsesWith(result);
-  op.erase();
-  // Without users the concatenations would still copy the cache.
-  if (keyConcat && keyConcat->use_empty())
-    keyConcat->erase();
-  if (valueConcat && valueConcat != keyConcat && valueConcat->use_empty())
-    valueConcat->erase();
+  replaceDecodeAttention(b, op, result);
   return retrieved.getResult(1);
 }
 

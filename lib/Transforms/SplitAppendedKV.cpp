@@ -22,25 +22,15 @@ using namespace mlir::magicpig;
 static void splitAttention(AttentionOp op, const AppendedKV &kv) {
   OpBuilder b(op);
   Location loc = op.getLoc();
-  Value query = op.getQuery();
-  auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
-  bool hasLength = op.hasQueryLength();
-  if (hasLength) // [B, Hq, 1, d] -> [B, Hq, d]
-    query = tensor::CollapseShapeOp::create(
-        b, loc, query, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+  Value query = decodeQuery(b, op);
   auto cached = attendWithLse(b, loc, query, kv.cacheKey, kv.cacheValue,
                               op.getScaleAttr());
   auto appended = attendWithLse(b, loc, query, kv.appendedKey,
                                 kv.appendedValue, op.getScaleAttr());
-  Value result =
-      mergePartials(b, loc, cached, appended, resultType.getElementType())
-          .first;
-  if (hasLength)
-    result = tensor::ExpandShapeOp::create(
-        b, loc, resultType, result,
-        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
-  op.getResult(0).replaceAllUsesWith(result);
-  op.erase();
+  Type element =
+      cast<ShapedType>(op.getResult(0).getType()).getElementType();
+  replaceDecodeAttention(
+      b, op, mergePartials(b, loc, cached, appended, element).first);
 }
 
 namespace {
@@ -54,17 +44,8 @@ struct SplitAppendedKVPass
       if (auto kv = matchAppendedKV(op.getKey(), op.getValue()))
         splits.emplace_back(op, *kv);
     });
-    for (auto &[op, kv] : splits) {
-      Operation *keyConcat = op.getKey().getDefiningOp();
-      Operation *valueConcat = op.getValue().getDefiningOp();
+    for (auto &[op, kv] : splits)
       splitAttention(op, kv);
-      // The concatenations are usually left without users: drop them now,
-      // before bufferization would copy the cache into them.
-      if (keyConcat->use_empty())
-        keyConcat->erase();
-      if (valueConcat != keyConcat && valueConcat->use_empty())
-        valueConcat->erase();
-    }
   }
 };
 } // namespace
