@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
@@ -41,6 +42,8 @@ void mlir::magicpig::buildCPUBufferizationPipeline(OpPassManager &pm) {
 
 void mlir::magicpig::buildCPULoopLoweringPipeline(
     OpPassManager &pm, const CPUPipelineOptions &options) {
+  // magicpig-parallel-contractions' tiles, as OpenMP loops.
+  pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createMagicPIGExpandStridedCopies());
   pm.addPass(createConvertLinalgToLoopsPass());
   ConvertMagicPIGToSCFOptions toSCF;

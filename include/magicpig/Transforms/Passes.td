@@ -151,6 +151,40 @@ def MagicPIGSplitAppendedKV : Pass<"magicpig-split-appended-kv"> {
   ];
 }
 
+def MagicPIGParallelContractions : Pass<"magicpig-parallel-contractions"> {
+  let summary = "Split the output features of large contractions over threads";
+  let description = [{
+    A decode step of a small model is bound by reading its weights once:
+    every matmul is a matrix-vector product. Lowered to sequential loops it
+    reads them with one core. This pass tiles each linalg op on tensors that
+    has a reduction loop, a parallel loop and an input of at least
+    `min-weight-elements` static elements (a weight matrix) along its widest
+    static parallel loop (the output features) into `chunks` tiles of an
+    `scf.forall`. The CPU pipeline turns the forall into `scf.parallel`,
+    hence an OpenMP loop; each tile is the same linalg op on a slice, so the
+    loop order chosen by `--magicpig-contraction-loop-order` (run it first)
+    and the vectorized innermost loop are kept.
+
+    Example: `out[1, 1536] = x[1, 576] . W[1536, 576]^T` becomes an
+    `scf.forall` of 16 tiles, each computing 96 output features from 96 rows
+    of `W`.
+  }];
+  let options = [
+    Option<"chunks", "chunks", "int64_t", /*default=*/"16",
+           "Tiles of the widest parallel loop (more than the thread count, "
+           "so that OpenMP can balance them)">,
+    Option<"minWeightElements", "min-weight-elements", "int64_t",
+           /*default=*/"65536",
+           "Smallest static input (elements) that makes a contraction worth "
+           "splitting">,
+  ];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def MagicPIGContractionLoopOrder : Pass<"magicpig-contraction-loop-order"> {
   let summary = "Fold weight copies into matmuls and order their loops so "
                 "the innermost one walks rows";
