@@ -70,3 +70,25 @@ def test_raise_attention_finds_every_decode_attention(tiny_export):
     if "magicpig.attention" not in result.stdout:
         pytest.skip("this magicpig-opt raises nothing (pass not built in)")
     assert decode.count("magicpig.attention scale(2.500000e-01) ins") == 2
+
+
+@pytest.mark.skipif(project_tool("magicpig-opt") is None, reason="magicpig-opt not built")
+def test_decode_reads_the_cache_in_place(tiny_export):
+    """The exported decode appends the new K/V row with torch.cat; sparsify
+    (layer 1) and split-appended-kv (layer 0, dense) must find that form, so
+    that no concatenation copies the cache: each layer attends to the cache
+    and to the new row apart (docs/model-export.md). If the export form
+    changes, this fails instead of decode silently copying the cache."""
+    result = subprocess.run([project_tool("magicpig-opt"), "--magicpig-raise-attention",
+                             "--magicpig-sparsify=dense-layers=0",
+                             "--magicpig-split-appended-kv",
+                             str(tiny_export / "model.mlir")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    decode = result.stdout[result.stdout.index("func.func @decode"):]
+    assert "magicpig.attention" not in decode
+    assert "tensor.concat dim(2)" not in decode
+    # Per layer: the window (sparse) or the cache (dense), and the new row.
+    assert decode.count("magicpig.window_attention") == 4
+    assert decode.count("magicpig.window_attention sink(0)") == 3
+    assert decode.count("magicpig.estimate") == 1
+    assert decode.count("magicpig.merge") == 3
