@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphInfo.h"
+#include "ParallelCodegen.h"
 #include "common/ProjectLibrary.h"
 
 #include "magicpig/InitAllMagicPIG.h"
@@ -43,6 +44,7 @@
 #include "llvm/Target/TargetMachine.h"
 
 #include <chrono>
+#include <thread>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -134,6 +136,10 @@ static cl::opt<std::string> loweringPipeline(
 static cl::opt<unsigned> optLevel("O", cl::init(3), cl::Prefix,
                                   cl::cat(category),
                                   cl::desc("LLVM optimization level 0-3"));
+static cl::opt<unsigned> jobs(
+    "j", cl::init(0), cl::Prefix, cl::cat(category),
+    cl::desc("Threads that optimize and compile the entry points of a shared "
+             "library in parallel (0: one per core)"));
 static cl::opt<bool> quiet("quiet", cl::init(false), cl::cat(category),
                            cl::desc("Do not print progress"));
 
@@ -236,7 +242,8 @@ static LogicalResult emitObject(llvm::Module &module, llvm::TargetMachine &tm,
 
 /// Links the object into a shared library with clang, against libomp and
 /// the given project runtime libraries (found again at load through rpath).
-static LogicalResult linkSharedLibrary(StringRef object, StringRef output,
+static LogicalResult linkSharedLibrary(ArrayRef<std::string> objects,
+                                       StringRef output,
                                        ArrayRef<std::string> runtimes) {
   std::string clang = MAGICPIG_LLVM_TOOLS_DIR "/clang";
   if (!llvm::sys::fs::can_execute(clang)) {
@@ -252,9 +259,11 @@ static LogicalResult linkSharedLibrary(StringRef object, StringRef output,
   for (const std::string &runtime : runtimes)
     runtimeRpaths.push_back(
         "-Wl,-rpath," + llvm::sys::path::parent_path(runtime).str());
-  llvm::SmallVector<StringRef> args = {
-      clang,   "-shared", "-o",  output, object, libFlag, "-lomp",
-      "-lmlir_c_runner_utils", "-lm", rpath, "-fuse-ld=lld"};
+  llvm::SmallVector<StringRef> args = {clang, "-shared", "-o", output};
+  for (const std::string &object : objects)
+    args.push_back(object);
+  args.append({libFlag, "-lomp", "-lmlir_c_runner_utils", "-lm", rpath,
+               "-fuse-ld=lld"});
   for (const std::string &runtime : runtimes)
     args.push_back(runtime);
   for (const std::string &runtimeRpath : runtimeRpaths)
@@ -388,34 +397,77 @@ int main(int argc, char **argv) {
     return failed(writeFile(outputFile,
                             [&](raw_ostream &os) { module->print(os); }));
 
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return fail(llvm::toString(builder.takeError()));
+  builder->setCodeGenOptLevel(optLevel >= 3 ? llvm::CodeGenOptLevel::Aggressive
+                                            : llvm::CodeGenOptLevel::Default);
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  auto machine = builder->createTargetMachine();
+  if (!machine)
+    return fail(llvm::toString(machine.takeError()));
+  std::unique_ptr<llvm::TargetMachine> tm = std::move(*machine);
+
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule;
-  std::unique_ptr<llvm::TargetMachine> tm;
+  auto translate = [&]() -> LogicalResult {
+    llvmModule = translateModuleToLLVMIR(*module, llvmContext);
+    if (!llvmModule)
+      return failure();
+    llvmModule->setDataLayout(tm->createDataLayout());
+    llvmModule->setTargetTriple(tm->getTargetTriple());
+    return success();
+  };
+
+  // A shared library: its entry points are optimized and compiled in
+  // parallel partitions (ParallelCodegen.h), linked together.
+  if (emit == Emit::SharedLib) {
+    if (failed(progress.stage("translate to LLVM IR", translate)))
+      return 1;
+    unsigned threads = jobs ? unsigned(jobs)
+                            : std::max(1u, std::thread::hardware_concurrency());
+    unsigned parts = std::max(
+        1u, std::min(threads, magicpig_compile::countEntryGroups(*llvmModule)));
+    std::vector<std::string> objects;
+    for (unsigned part = 0; part < parts; ++part) {
+      llvm::SmallString<128> path;
+      int fd;
+      if (llvm::sys::fs::createTemporaryFile("magicpig", "o", fd, path))
+        return fail("cannot create a temporary object file");
+      llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+      objects.push_back(path.str().str());
+    }
+    auto removeObjects = [&] {
+      for (const std::string &object : objects)
+        llvm::sys::fs::remove(object);
+    };
+    if (failed(progress.stage(
+            "optimize (-O" + std::to_string(optLevel) +
+                ", host CPU) and emit object code, " + std::to_string(parts) +
+                (parts == 1 ? " thread" : " threads in parallel"),
+            [&]() -> LogicalResult {
+              std::string error = magicpig_compile::compileInParallel(
+                  *llvmModule, *builder, optLevel, objects);
+              if (error.empty())
+                return success();
+              llvm::errs() << "\nmagicpig-compile: error: " << error << "\n";
+              return failure();
+            }))) {
+      removeObjects();
+      return 1;
+    }
+    LogicalResult linked = progress.stage("link " + outputFile.getValue(), [&] {
+      return linkSharedLibrary(objects, outputFile, runtimes);
+    });
+    removeObjects();
+    return failed(linked);
+  }
+
   if (failed(progress.stage("translate and optimize LLVM IR (-O" +
                                 std::to_string(optLevel) + ", host CPU)",
                             [&]() -> LogicalResult {
-        llvmModule = translateModuleToLLVMIR(*module, llvmContext);
-        if (!llvmModule)
+        if (failed(translate()))
           return failure();
-        auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-        if (!builder) {
-          llvm::errs() << "\nmagicpig-compile: error: "
-                       << llvm::toString(builder.takeError()) << "\n";
-          return failure();
-        }
-        builder->setCodeGenOptLevel(optLevel >= 3
-                                        ? llvm::CodeGenOptLevel::Aggressive
-                                        : llvm::CodeGenOptLevel::Default);
-        builder->setRelocationModel(llvm::Reloc::PIC_);
-        auto machine = builder->createTargetMachine();
-        if (!machine) {
-          llvm::errs() << "\nmagicpig-compile: error: "
-                       << llvm::toString(machine.takeError()) << "\n";
-          return failure();
-        }
-        tm = std::move(*machine);
-        llvmModule->setDataLayout(tm->createDataLayout());
-        llvmModule->setTargetTriple(tm->getTargetTriple());
         if (auto err = makeOptimizingTransformer(optLevel, 0, tm.get())(
                 llvmModule.get())) {
           llvm::errs() << "\nmagicpig-compile: error: "
@@ -428,25 +480,7 @@ int main(int argc, char **argv) {
   if (emit == Emit::LLVMIR)
     return failed(writeFile(outputFile,
                             [&](raw_ostream &os) { llvmModule->print(os, nullptr); }));
-
-  std::string objectPath = outputFile;
-  llvm::SmallString<128> tempObject;
-  if (emit == Emit::SharedLib) {
-    int fd;
-    if (llvm::sys::fs::createTemporaryFile("magicpig", "o", fd, tempObject))
-      return fail("cannot create a temporary object file");
-    llvm::sys::Process::SafelyCloseFileDescriptor(fd);
-    objectPath = tempObject.str().str();
-  }
-  if (failed(progress.stage("emit object code", [&] {
-        return emitObject(*llvmModule, *tm, objectPath);
-      })))
-    return 1;
-  if (emit == Emit::Object)
-    return 0;
-  LogicalResult linked = progress.stage("link " + outputFile.getValue(), [&] {
-    return linkSharedLibrary(objectPath, outputFile, runtimes);
-  });
-  llvm::sys::fs::remove(tempObject);
-  return failed(linked);
+  return failed(progress.stage("emit object code", [&] {
+    return emitObject(*llvmModule, *tm, outputFile);
+  }));
 }
