@@ -63,14 +63,31 @@ static SmallString<0> partitionBitcode(const Module &module,
     if (!group.empty() && owner.at(group.str()) != part)
       f.deleteBody();
   }
-  // Exported data (the graph description) is defined once.
+  SmallVector<GlobalVariable *> appending;
+  for (GlobalVariable &g : clone->globals()) {
+    // Constructors and destructors (a CUDA graph's kernel loading) run once.
+    if (g.hasAppendingLinkage()) {
+      appending.push_back(&g);
+      continue;
+    }
+    // Mutable state (a CUDA graph's module handles, which the constructors
+    // set and the launches read) must be one variable, not one per
+    // partition: hidden, defined in the first partition only.
+    if (g.hasLocalLinkage() && !g.isConstant()) {
+      g.setLinkage(GlobalValue::ExternalLinkage);
+      g.setVisibility(GlobalValue::HiddenVisibility);
+    }
+    // Exported data (the graph description) is defined once too; read-only
+    // local data may be duplicated.
+    if (part != 0 && !g.isDeclaration() && !g.hasLocalLinkage()) {
+      g.setInitializer(nullptr);
+      g.setLinkage(GlobalValue::ExternalLinkage);
+      g.setComdat(nullptr);
+    }
+  }
   if (part != 0)
-    for (GlobalVariable &g : clone->globals())
-      if (!g.isDeclaration() && !g.hasLocalLinkage()) {
-        g.setInitializer(nullptr);
-        g.setLinkage(GlobalValue::ExternalLinkage);
-        g.setComdat(nullptr);
-      }
+    for (GlobalVariable *g : appending)
+      g->eraseFromParent();
   SmallString<0> bitcode;
   raw_svector_ostream os(bitcode);
   WriteBitcodeToFile(*clone, os);

@@ -26,9 +26,11 @@ namespace magicpig_compile {
 unsigned countEntryGroups(const llvm::Module &module);
 
 /// Optimizes (`optLevel`) and compiles `module` into `objectPaths.size()`
-/// object files, one per partition, in as many threads. The module's other
-/// globals are defined in the first partition only. Returns an error
-/// message, empty on success.
+/// object files, one per partition, in as many threads. Exported data,
+/// mutable state (made hidden) and the global constructors and destructors
+/// live in the first partition only; read-only local data and internal
+/// functions are copied where used. Returns an error message, empty on
+/// success.
 std::string
 compileInParallel(const llvm::Module &module,
                   const llvm::orc::JITTargetMachineBuilder &builder,
