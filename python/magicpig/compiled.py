@@ -210,7 +210,6 @@ class CompiledModel:
         # prefill(<weights>, tokens)
         check_weights(names, weights, functions["prefill"]["arguments"][:-1],
                       library_path)
-        self.weights = weights
         self.bound_weights = BoundArguments(weights)
 
     def prefill(self, tokens):
