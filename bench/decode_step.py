@@ -24,16 +24,17 @@ import sys
 import time
 
 import numpy as np
+import torch
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "python"))
 
 PROMPT = "/usr/share/common-licenses/GPL-2"  # Debian base-files
 
 
-def load(model, library):
+def load(model, library, capacity):
     from magicpig.backends import CompiledBackend
 
-    return CompiledBackend(model, library)
+    return CompiledBackend(model, library, capacity=capacity)
 
 
 def main():
@@ -60,19 +61,19 @@ def main():
         library = compiled_graph(model, file_key(path), args.attention,
                                  MagicPigOptions.for_model(model.config.head_dim))
 
-    backend = load(model, library)
+    backend = load(model, library, len(ids) + args.steps)
     start = time.perf_counter()
     first = [backend.prefill(ids).numpy()]
     print(f"prefill of {len(ids)} tokens: {time.perf_counter() - start:.2f} s")
     graph_ms, append_ms = [], []
     for step in range(args.steps):
-        n = backend.k.shape[3]
+        cache = backend.cache
         t0 = time.perf_counter()
         logits, k_new, v_new, _ = backend.compiled.decode(
-            [[7 + step]], n, backend.k, backend.v, backend.index)
+            [[7 + step]], cache.length, cache.keys().numpy(), cache.values().numpy(),
+            backend.index)
         t1 = time.perf_counter()
-        backend.k = np.concatenate([backend.k, k_new], axis=3)
-        backend.v = np.concatenate([backend.v, v_new], axis=3)
+        cache.append(torch.from_numpy(k_new), torch.from_numpy(v_new))
         t2 = time.perf_counter()
         graph_ms.append(1e3 * (t1 - t0))
         append_ms.append(1e3 * (t2 - t1))
@@ -85,7 +86,7 @@ def main():
           f"{len(ids)} tokens")
 
     if args.compare:
-        other = load(model, args.compare)
+        other = load(model, args.compare, len(ids) + args.steps)
         second = [other.prefill(ids).numpy()]
         for step in range(min(3, args.steps)):
             second.append(other.decode(7 + step).numpy())

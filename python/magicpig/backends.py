@@ -9,7 +9,6 @@ Both expose `prefill(ids) -> logits`, `decode(token) -> logits` (1-D torch
 tensors) and `keys_touched` (a `sparse_decode.KeysTouched`).
 """
 
-import numpy as np
 import torch
 
 from magicpig.errors import MagicPigError
@@ -59,7 +58,7 @@ class CompiledBackend:
     cache and each sparse layer's index, which every decode step takes back
     (docs/ABI.md); the graph's retrieve counts give the keys touched."""
 
-    def __init__(self, model, library, attention=None):
+    def __init__(self, model, library, attention=None, capacity=0):
         from magicpig.compiled import CompiledModel
 
         self.config = model.config
@@ -75,23 +74,26 @@ class CompiledBackend:
             self.keys_touched = None  # not measurable: no counts returned
         else:
             self.keys_touched = KeysTouched()
-        self.k = self.v = None
+        self.capacity = capacity
+        self.cache = None
         self.index = []
         self.prefill_length = 0
 
     def prefill(self, ids):
-        logits, self.k, self.v, self.index = self.compiled.prefill([ids])
+        logits, k, v, self.index = self.compiled.prefill([ids])
+        self.cache = KVCache(torch.from_numpy(k), torch.from_numpy(v), self.capacity)
         self.prefill_length = len(ids)
         return torch.from_numpy(logits[0])
 
     def decode(self, token):
-        c = self.config
-        n = self.k.shape[3]
+        n = self.cache.length
+        # Views of the filled part: the graph's cache arguments accept
+        # strides (magicpig-strided-kv-arguments), so nothing is copied.
         logits, k_new, v_new, counts = self.compiled.decode(
-            [[token]], n, self.k, self.v, self.index)
+            [[token]], n, self.cache.keys().numpy(), self.cache.values().numpy(),
+            self.index)
         # The exported decode returns only the new rows (docs/model-export.md).
-        self.k = np.concatenate([self.k, k_new], axis=3)
-        self.v = np.concatenate([self.v, v_new], axis=3)
+        self.cache.append(torch.from_numpy(k_new), torch.from_numpy(v_new))
         if self.keys_touched is not None:
             self._count(n + 1, counts)
         return torch.from_numpy(logits[0])

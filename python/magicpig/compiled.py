@@ -44,10 +44,12 @@ def descriptor_type(rank):
 
 
 def to_descriptor(array):
-    """A descriptor viewing a C-contiguous numpy array (kept alive by the
-    caller)."""
-    if not array.flags.c_contiguous:
-        raise ValueError("memref arguments must be C-contiguous")
+    """A descriptor viewing a numpy array (kept alive by the caller): a
+    C-contiguous one, or a strided view whose rows are contiguous (for the
+    arguments the graph info marks `strided`)."""
+    if not array.flags.c_contiguous and not is_row_strided(array):
+        raise ValueError("memref arguments must be C-contiguous, or views with "
+                         "contiguous rows where the graph accepts strides")
     desc = descriptor_type(array.ndim)()
     desc.allocated = desc.aligned = array.ctypes.data
     desc.offset = 0
@@ -55,6 +57,14 @@ def to_descriptor(array):
         desc.sizes[i] = size
         desc.strides[i] = stride // array.itemsize
     return desc
+
+
+def is_row_strided(array):
+    """Whether `array` is a view a `strided<[?, ..., ?, 1]>` memref can
+    describe: innermost stride one element, the others whole elements."""
+    if array.ndim == 0 or array.strides[-1] != array.itemsize:
+        return False
+    return all(s >= 0 and s % array.itemsize == 0 for s in array.strides)
 
 
 def from_descriptor(desc, dtype):
@@ -77,8 +87,10 @@ def from_descriptor(desc, dtype):
 class CompiledFunction:
     """One `_mlir_ciface_<name>` entry point with memref results and arguments."""
 
-    def __init__(self, library, name, result_specs):
-        """result_specs: [(rank, numpy dtype)] of the function's results."""
+    def __init__(self, library, name, result_specs, strided=()):
+        """result_specs: [(rank, numpy dtype)] of the function's results;
+        strided: per argument, whether it accepts a strided view (else a
+        non-contiguous array is copied into a contiguous one)."""
         try:
             self.function = getattr(library, f"_mlir_ciface_{name}")
         except AttributeError:
@@ -86,6 +98,7 @@ class CompiledFunction:
                                 f"(_mlir_ciface_{name})")
         self.function.restype = None
         self.result_specs = result_specs
+        self.strided = list(strided)
         self.results_type = type(f"{name}_results", (ctypes.Structure,), {
             "_fields_": [(f"r{i}", descriptor_type(rank))
                          for i, (rank, _) in enumerate(result_specs)]})
@@ -93,7 +106,9 @@ class CompiledFunction:
     def __call__(self, *arrays, leading=None):
         """Calls with `leading` (BoundArguments: descriptors built once, for
         the weights) followed by `arrays`; returns the results as numpy."""
-        arrays = [np.ascontiguousarray(a) for a in arrays]
+        first = len(leading.refs) if leading is not None else 0
+        arrays = [a if self._accepts_view(first + i, a) else np.ascontiguousarray(a)
+                  for i, a in enumerate(arrays)]
         descriptors = [to_descriptor(a) for a in arrays]
         refs = [ctypes.byref(d) for d in descriptors]
         inputs = {a.ctypes.data for a in arrays}
@@ -112,6 +127,11 @@ class CompiledFunction:
                 _libc.free(desc.allocated)
                 freed.add(desc.allocated)
         return outputs
+
+
+    def _accepts_view(self, position, array):
+        return (position < len(self.strided) and self.strided[position]
+                and isinstance(array, np.ndarray) and is_row_strided(array))
 
 
 class BoundArguments:
@@ -163,7 +183,9 @@ def entry_point(library, functions, name, path):
     graph info's `functions`."""
     if name not in functions:
         raise MagicPigError(f"{path} has no entry point '{name}'")
-    return CompiledFunction(library, name, result_specs(functions[name], path))
+    return CompiledFunction(library, name, result_specs(functions[name], path),
+                            [a.get("strided", False)
+                             for a in functions[name]["arguments"]])
 
 
 def check_weights(names, weights, arguments, path):

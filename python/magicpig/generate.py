@@ -250,7 +250,7 @@ def main(argv=None):
 
             library = compiled_graph(model, file_key(path), args.attention, options,
                                      target=args.target, chip=args.chip)
-        backend = CompiledBackend(model, library, args.attention)
+        backend = CompiledBackend(model, library, args.attention, len(ids) + max_new)
         if args.library:
             check_library_options(args, backend.compiled.options, library)
         label = (f"{args.attention} attention, compiled graph {library}"

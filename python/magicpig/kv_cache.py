@@ -2,7 +2,10 @@
 
 `Llama.decode` returns only the new key/value rows; appending them into a
 buffer allocated once for the whole generation avoids copying the cache on
-every step. `keys()` / `values()` are views of the filled part.
+every step. `keys()` / `values()` are views of the filled part (strided:
+the buffer's token dimension is its capacity). A full buffer grows by
+doubling, so a caller that did not know the length still copies each row
+O(1) times on average.
 """
 
 import torch
@@ -27,7 +30,16 @@ class KVCache:
     def append(self, k_new, v_new):
         """k_new, v_new `[layers, B, Hkv, 1, d]`."""
         if self.length >= self.k.shape[3]:
-            raise IndexError("KV cache is full")
+            self._grow(2 * self.k.shape[3])
         self.k[:, :, :, self.length] = k_new[:, :, :, 0]
         self.v[:, :, :, self.length] = v_new[:, :, :, 0]
         self.length += 1
+
+    def _grow(self, capacity):
+        k, v = self.keys(), self.values()
+        shape = list(self.k.shape)
+        shape[3] = capacity
+        self.k = torch.empty(shape, dtype=k.dtype)
+        self.v = torch.empty(shape, dtype=v.dtype)
+        self.k[:, :, :, :self.length] = k
+        self.v[:, :, :, :self.length] = v

@@ -77,7 +77,7 @@ info = backend.compiled.info
 print("target", info["target"], info["chip"], "sparse layers", backend.compiled.sparse_layers)
 ids = torch.randint(0, 256, (int(sys.argv[2]),), generator=torch.Generator().manual_seed(11)).tolist()
 tokens, _, _, steps = generate_tokens(backend, ids, int(sys.argv[3]), -1, lambda logits: 7)
-print("decode steps", steps, "cache", backend.k.shape[3])
+print("decode steps", steps, "cache", backend.cache.length)
 """
 
 

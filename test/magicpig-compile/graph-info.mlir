@@ -6,6 +6,10 @@
 // of --return-counts (on by default; off drops it).
 // RUN: magicpig-compile %S/../Integration/EndToEnd/Inputs/gqa_layer.mlir --emit=llvm -o - --quiet --lsh-bits=8 --lsh-tables=20 --seed=7 | FileCheck %s --check-prefix=SPARSE
 // RUN: magicpig-compile %S/../Integration/EndToEnd/Inputs/gqa_layer.mlir --emit=llvm -o - --quiet --return-counts=false | FileCheck %s --check-prefix=NOCOUNT
+// The cache arguments that only attention reads accept strided views
+// (--magicpig-strided-kv-arguments, on by default): "strided": true.
+// RUN: magicpig-compile %S/Inputs/cache_window.mlir --attention=dense --emit=llvm -o - --quiet | FileCheck %s --check-prefix=STRIDED
+// RUN: magicpig-compile %S/Inputs/cache_window.mlir --attention=dense --emit=llvm -o - --quiet --strided-kv-arguments=false | FileCheck %s --check-prefix=CONTIGUOUS
 // RUN: magicpig-compile %S/Inputs/axpy.mlir --attention=dense --emit=llvm -o - --quiet --lowering-pipeline="convert-scf-to-cf,finalize-memref-to-llvm,convert-arith-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts" | FileCheck %s --check-prefix=DENSE
 
 // SPARSE: @magicpig_graph_info = {{.*}}constant [{{[0-9]+}} x i8] c"{\22attention\22:\22magicpig\22,\22format\22:\22magicpig-graph/1\22,
@@ -18,3 +22,6 @@
 
 // DENSE: @magicpig_graph_info = {{.*}}c"{\22attention\22:\22dense\22,{{.*}}\22axpy\22:{\22arguments\22:[{\22dtype\22:\22f32\22,\22shape\22:null},{\22dtype\22:\22f32\22,\22shape\22:[-1]},{\22dtype\22:\22f32\22,\22shape\22:[-1]}],\22results\22:[]}}
 // DENSE-SAME: \22sparse_layers\22:0,\22target\22:\22cpu\22}\00"
+
+// STRIDED: \22decode\22:{\22arguments\22:[{\22dtype\22:\22f32\22,\22shape\22:[1,4,16]},{\22dtype\22:\22f32\22,\22shape\22:[2,1,2,-1,16],\22strided\22:true},{\22dtype\22:\22f32\22,\22shape\22:[2,1,2,-1,16],\22strided\22:true}]
+// CONTIGUOUS: \22decode\22:{\22arguments\22:[{\22dtype\22:\22f32\22,\22shape\22:[1,4,16]},{\22dtype\22:\22f32\22,\22shape\22:[2,1,2,-1,16]},{\22dtype\22:\22f32\22,\22shape\22:[2,1,2,-1,16]}]

@@ -3,6 +3,7 @@
 #include "GraphInfo.h"
 
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
@@ -52,8 +53,14 @@ llvm::json::Object describeEntryPoints(ModuleOp module) {
     if (!func.isPublic() || func.isExternal())
       continue;
     llvm::json::Array arguments, results;
-    for (Type t : func.getArgumentTypes())
-      arguments.push_back(describeType(t));
+    for (auto [i, t] : llvm::enumerate(func.getArgumentTypes())) {
+      llvm::json::Value argument = describeType(t);
+      // Set by --magicpig-strided-kv-arguments: a strided view may be passed.
+      if (func.getArgAttr(
+              i, bufferization::BufferizationDialect::kBufferLayoutAttrName))
+        argument.getAsObject()->insert({"strided", true});
+      arguments.push_back(std::move(argument));
+    }
     for (Type t : func.getResultTypes())
       results.push_back(describeType(t));
     functions[func.getSymName()] = llvm::json::Object{

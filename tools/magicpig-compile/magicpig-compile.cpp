@@ -108,6 +108,11 @@ static cl::opt<bool> splitAppendedKV(
     cl::desc("Run --magicpig-split-appended-kv after sparsify: decode "
              "attention reads the cache in place instead of a copy with the "
              "new rows appended"));
+static cl::opt<bool> stridedKVArguments(
+    "strided-kv-arguments", cl::init(true), cl::cat(category),
+    cl::desc("Run --magicpig-strided-kv-arguments: the cache arguments that "
+             "only attention reads accept strided views, so a caller can "
+             "pass the filled part of a larger buffer without copying it"));
 static cl::opt<bool> parallelContractions(
     "parallel-contractions", cl::init(false), cl::cat(category),
     cl::desc("Run --magicpig-parallel-contractions after the loop order: the "
@@ -353,6 +358,8 @@ int main(int argc, char **argv) {
     graphPipeline += "," + sparsifyPipeline();
   if (splitAppendedKV)
     graphPipeline += ",magicpig-split-appended-kv";
+  if (stridedKVArguments)
+    graphPipeline += ",magicpig-strided-kv-arguments";
   if (reorderContractions)
     graphPipeline += ",magicpig-contraction-loop-order";
   if (parallelContractions)

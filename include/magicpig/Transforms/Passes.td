@@ -151,6 +151,39 @@ def MagicPIGSplitAppendedKV : Pass<"magicpig-split-appended-kv"> {
   ];
 }
 
+def MagicPIGStridedKVArguments
+    : Pass<"magicpig-strided-kv-arguments", "::mlir::ModuleOp"> {
+  let summary = "Let callers pass the K/V cache arguments as strided views";
+  let description = [{
+    A decode step reads the layer caches it takes as arguments
+    (`[layers, B, Hkv, N, d]`) and appends nothing to them; the caller
+    appends the step's new rows. With the identity layouts the CPU pipeline
+    gives function arguments, the cache must be contiguous in N, so a caller
+    that keeps one buffer for the whole generation must copy its filled
+    part into a new array every step. This pass marks each argument of a
+    public function that
+
+    - has a ranked tensor type of rank 2 or more with a dynamic dimension,
+    - is used only through `tensor.extract_slice`, `tensor.collapse_shape`,
+      `tensor.expand_shape` and `tensor.dim`, ending as a read-only operand
+      (`ins`) of `magicpig` ops, and reaches the key or value of at least
+      one attention (`attention`, `window_attention`, `estimate`),
+
+    with `bufferization.buffer_layout = strided<[?, ..., ?, 1], offset: ?>`.
+    One-Shot Bufferize then gives it a memref with dynamic strides (the
+    innermost stride stays 1, so rows are still read with vector loads),
+    and the caller may pass a view of a larger buffer, e.g. the first N
+    rows of a cache allocated for the whole generation. The magicpig ops
+    already receive strided views of the cache (the per-layer slices), so
+    their code is unchanged.
+
+    Example: `%k_cache: tensor<30x1x3x?x64xf32>` gains
+    `{bufferization.buffer_layout = strided<[?, ?, ?, ?, 1], offset: ?>}`
+    and becomes `memref<30x1x3x?x64xf32, strided<[?, ?, ?, ?, 1], offset: ?>>`.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def MagicPIGParallelContractions : Pass<"magicpig-parallel-contractions"> {
   let summary = "Split the output features of large contractions over threads";
   let description = [{

@@ -1,0 +1,16 @@
+// Exact attention of one query over a stacked cache [layers, B, Hkv, N, d]
+// of dynamic length, layer 1: the cache arguments only attention reads.
+func.func @decode(%q: tensor<1x4x16xf32>, %kc: tensor<2x1x2x?x16xf32>,
+                  %vc: tensor<2x1x2x?x16xf32>) -> tensor<1x4x16xf32> {
+  %c0 = arith.constant 0 : index
+  %c3 = arith.constant 3 : index
+  %n = tensor.dim %kc, %c3 : tensor<2x1x2x?x16xf32>
+  %ks = tensor.extract_slice %kc[1, 0, 0, 0, 0] [1, 1, 2, %n, 16] [1, 1, 1, 1, 1] : tensor<2x1x2x?x16xf32> to tensor<1x1x2x?x16xf32>
+  %k = tensor.collapse_shape %ks [[0, 1], [2], [3], [4]] : tensor<1x1x2x?x16xf32> into tensor<1x2x?x16xf32>
+  %vs = tensor.extract_slice %vc[1, 0, 0, 0, 0] [1, 1, 2, %n, 16] [1, 1, 1, 1, 1] : tensor<2x1x2x?x16xf32> to tensor<1x1x2x?x16xf32>
+  %v = tensor.collapse_shape %vs [[0, 1], [2], [3], [4]] : tensor<1x1x2x?x16xf32> into tensor<1x2x?x16xf32>
+  %o = tensor.empty() : tensor<1x4x16xf32>
+  %l = tensor.empty() : tensor<1x4xf32>
+  %r:2 = magicpig.window_attention sink(0) window_start(%c0) scale(0.25) ins(%q, %k, %v : tensor<1x4x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) outs(%o, %l : tensor<1x4x16xf32>, tensor<1x4xf32>) -> tensor<1x4x16xf32>, tensor<1x4xf32>
+  return %r#0 : tensor<1x4x16xf32>
+}
