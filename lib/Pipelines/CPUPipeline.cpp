@@ -45,6 +45,9 @@ void mlir::magicpig::buildCPULoopLoweringPipeline(
   // magicpig-parallel-contractions' tiles, as OpenMP loops.
   pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createMagicPIGExpandStridedCopies());
+  MagicPIGLowerRowContractionsOptions rowContractions;
+  rowContractions.vectorWidth = options.vectorWidth;
+  pm.addPass(createMagicPIGLowerRowContractions(rowContractions));
   pm.addPass(createConvertLinalgToLoopsPass());
   ConvertMagicPIGToSCFOptions toSCF;
   toSCF.vectorWidth = options.vectorWidth;

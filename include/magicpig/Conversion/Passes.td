@@ -102,6 +102,51 @@ def MagicPIGExpandStridedCopies : Pass<"magicpig-expand-strided-copies"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def MagicPIGLowerRowContractions
+    : Pass<"magicpig-lower-row-contractions"> {
+  let summary = "Lower many-row weight contractions to register-blocked, "
+                "parallel vector loops";
+  let description = [{
+    A prefill step multiplies N token rows by every weight matrix:
+    `C[b, i, j] += sum_k A[b, i, k] * W[j, k]`, the `linalg.generic` that
+    `--magicpig-contraction-loop-order` makes of `nn.Linear` (both operands
+    read along rows, `fastmath<reassoc>`). `convert-linalg-to-loops` turns it
+    into one dot product per output element: every row of A streams all of W
+    again, two loads per multiply-add and one core. This pass rewrites such
+    an op on memrefs, when its row count is dynamic or at least
+    `min-rows`, `W` is a static `[N, K]` with `K` a multiple of
+    `vector-width` and `N` a multiple of 4, and the rows of A, W and C are
+    contiguous, into:
+
+    - an `scf.parallel` (OpenMP) over blocks of 64 rows of A;
+    - in each, blocks of 64 rows of W (kept in L2 across the row block);
+    - a register block of 4 rows of A x 4 rows of W: 16 vector
+      accumulators updated with `vector.fma` over `K` in steps of
+      `vector-width` (8 loads per 16 FMAs), then reduced together
+      (transposed sums) and added to the 4 x 4 block of C;
+    - the last rows of a block (fewer than 4) one at a time against 4 rows
+      of W.
+
+    The summation order changes (lane-wise partial sums), which the op's
+    `reassoc` flags allow; without them the op is left alone, as are the
+    decode step's one-row products (memory-bound on W, already vectorized
+    by LLVM). Inside an existing `scf.parallel` or `scf.forall` the row
+    blocks are an `scf.for`.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector (16: AVX-512, 8: AVX2)">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"8",
+           "Smallest static row count rewritten (dynamic counts always are)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def ConvertMagicPIGToGPU : Pass<"convert-magicpig-to-gpu"> {
   let summary = "Lower the device-side magicpig ops (memref form) to gpu.launch";
   let description = [{

@@ -1,0 +1,275 @@
+//===- RowContractions.cpp - Register-blocked many-row contractions ------===//
+//
+// C[b, i, j] += sum_k A[b, i, k] * W[j, k] over many rows i (a prefill's
+// projections) as parallel, cache- and register-blocked vector loops
+// (Passes.td, magicpig-lower-row-contractions).
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "magicpig/Conversion/Passes.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace mlir::magicpig {
+#define GEN_PASS_DEF_MAGICPIGLOWERROWCONTRACTIONS
+#include "magicpig/Conversion/Passes.h.inc"
+} // namespace mlir::magicpig
+
+using namespace mlir;
+using namespace mlir::magicpig;
+
+namespace {
+/// Rows of A per parallel task and rows of W per cache block.
+constexpr int64_t kRowBlock = 64;
+constexpr int64_t kWeightBlock = 64;
+/// Rows of W in a register block.
+constexpr int64_t kColumns = 4;
+
+/// A matched contraction: `batch` leading dims shared by A and C.
+struct RowContraction {
+  linalg::GenericOp op;
+  Value a, w, c;
+  int64_t batch;
+  int64_t n, k;
+};
+} // namespace
+
+static bool hasUnitInnerStride(Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) &&
+         !strides.empty() && strides.back() == 1;
+}
+
+static bool isReassociable(Operation *op) {
+  auto fm = dyn_cast<arith::ArithFastMathInterface>(op);
+  return fm && bitEnumContainsAll(fm.getFastMathFlagsAttr().getValue(),
+                                  arith::FastMathFlags::reassoc);
+}
+
+/// out + in0 * in1 (either order of the add), both reassociable.
+static bool isMultiplyAccumulate(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  if (!add || !isReassociable(add) || body.getOperations().size() != 3)
+    return false;
+  Value out = body.getArgument(2);
+  Value product = add.getLhs() == out ? add.getRhs() : add.getLhs();
+  if (add.getLhs() != out && add.getRhs() != out)
+    return false;
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul || !isReassociable(mul))
+    return false;
+  Value x = body.getArgument(0), y = body.getArgument(1);
+  return (mul.getLhs() == x && mul.getRhs() == y) ||
+         (mul.getLhs() == y && mul.getRhs() == x);
+}
+
+static std::optional<RowContraction> match(linalg::GenericOp op,
+                                           int64_t width, int64_t minRows) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return std::nullopt;
+  int64_t loops = op.getNumLoops();
+  if (loops != 3 && loops != 4)
+    return std::nullopt;
+  int64_t batch = loops - 3;
+  auto iterators = op.getIteratorTypesArray();
+  for (int64_t d = 0; d < loops - 1; ++d)
+    if (iterators[d] != utils::IteratorType::parallel)
+      return std::nullopt;
+  if (iterators.back() != utils::IteratorType::reduction)
+    return std::nullopt;
+
+  // A: (batch, i, k); W: (j, k); C: (batch, i, j).
+  MLIRContext *ctx = op.getContext();
+  auto dims = [&](ArrayRef<int64_t> positions) {
+    SmallVector<AffineExpr> exprs;
+    for (int64_t p : positions)
+      exprs.push_back(getAffineDimExpr(p, ctx));
+    return AffineMap::get(loops, 0, exprs, ctx);
+  };
+  int64_t i = batch, j = batch + 1, k = batch + 2;
+  SmallVector<int64_t> aDims, cDims;
+  for (int64_t d = 0; d < batch; ++d) {
+    aDims.push_back(d);
+    cDims.push_back(d);
+  }
+  aDims.append({i, k});
+  cDims.append({i, j});
+  auto maps = op.getIndexingMapsArray();
+  if (maps[0] != dims(aDims) || maps[1] != dims({j, k}) ||
+      maps[2] != dims(cDims) || !isMultiplyAccumulate(op))
+    return std::nullopt;
+
+  RowContraction m{op, op.getDpsInputs()[0], op.getDpsInputs()[1],
+                   op.getDpsInits()[0], batch, 0, 0};
+  auto aType = cast<MemRefType>(m.a.getType());
+  auto wType = cast<MemRefType>(m.w.getType());
+  auto cType = cast<MemRefType>(m.c.getType());
+  if (!aType.getElementType().isF32() || !wType.getElementType().isF32() ||
+      !cType.getElementType().isF32() || !wType.hasStaticShape())
+    return std::nullopt;
+  m.n = wType.getDimSize(0);
+  m.k = wType.getDimSize(1);
+  int64_t rows = cType.getDimSize(batch);
+  if (m.k % width != 0 || m.n % kColumns != 0 ||
+      (!ShapedType::isDynamic(rows) && rows < minRows) ||
+      !hasUnitInnerStride(m.a) || !hasUnitInnerStride(m.w) ||
+      !hasUnitInnerStride(m.c))
+    return std::nullopt;
+  return m;
+}
+
+/// C[lead, row0 + r, col0 + c] += sum_k A[lead, row0 + r, k] * W[col0 + c, k]
+/// for r < rows, c < kColumns: rows x kColumns vector accumulators.
+static void buildRegisterBlock(ImplicitLocOpBuilder &b,
+                               const RowContraction &m, ValueRange lead,
+                               Value row0, Value col0, int64_t rows,
+                               int64_t width) {
+  auto vectorType = VectorType::get({width}, b.getF32Type());
+  Value zero = splatF32(b, width, constantF32(b, 0.0f));
+  SmallVector<Value> init(rows * kColumns, zero);
+  auto index = [&](ValueRange prefix, Value a, Value c) {
+    SmallVector<Value> indices(prefix);
+    indices.append({a, c});
+    return indices;
+  };
+  SmallVector<Value> rowIndex, colIndex;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIndex.push_back(addIndex(b, row0, constantIndex(b, r)));
+  for (int64_t c = 0; c < kColumns; ++c)
+    colIndex.push_back(addIndex(b, col0, constantIndex(b, c)));
+
+  SmallVector<Value> sums = buildFor(
+      b, constantIndex(b, 0), constantIndex(b, m.k), constantIndex(b, width),
+      init, [&](ImplicitLocOpBuilder &b, Value kk, ValueRange acc) {
+        SmallVector<Value> w;
+        for (int64_t c = 0; c < kColumns; ++c)
+          w.push_back(vector::LoadOp::create(b, vectorType, m.w,
+                                             ValueRange{colIndex[c], kk}));
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < rows; ++r) {
+          Value x = vector::LoadOp::create(b, vectorType, m.a,
+                                           index(lead, rowIndex[r], kk));
+          for (int64_t c = 0; c < kColumns; ++c)
+            next.push_back(
+                vector::FMAOp::create(b, x, w[c], acc[r * kColumns + c]));
+        }
+        return next;
+      });
+
+  auto blockType = VectorType::get({kColumns}, b.getF32Type());
+  for (int64_t r = 0; r < rows; ++r) {
+    Value dots = buildTransposedSums(
+        b, ArrayRef<Value>(sums).slice(r * kColumns, kColumns));
+    SmallVector<Value> at = index(lead, rowIndex[r], col0);
+    Value old = vector::LoadOp::create(b, blockType, m.c, at);
+    vector::StoreOp::create(b, arith::AddFOp::create(b, old, dots), m.c, at);
+  }
+}
+
+/// Rows [row0, row1) of A against every row of W, blocked for the caches.
+static void buildRowBlock(ImplicitLocOpBuilder &b, const RowContraction &m,
+                          ValueRange lead, Value row0, Value row1,
+                          int64_t width) {
+  int64_t blockRows = width >= 16 ? 4 : 2;
+  Value count = subIndex(b, row1, row0);
+  Value blockEnd = addIndex(
+      b, row0,
+      mulIndex(b,
+               b.createOrFold<arith::DivUIOp>(count,
+                                              constantIndex(b, blockRows)),
+               constantIndex(b, blockRows)));
+  Value n = constantIndex(b, m.n);
+  Value columns = constantIndex(b, kColumns);
+  buildFor(b, constantIndex(b, 0), n, constantIndex(b, kWeightBlock), {},
+           [&](ImplicitLocOpBuilder &b, Value col0, ValueRange) {
+             Value colEnd =
+                 minIndex(b, addIndex(b, col0, constantIndex(b, kWeightBlock)),
+                          n);
+             auto sweep = [&](Value from, Value to, int64_t rows) {
+               buildFor(
+                   b, from, to, constantIndex(b, rows), {},
+                   [&](ImplicitLocOpBuilder &b, Value row, ValueRange) {
+                     buildFor(b, col0, colEnd, columns, {},
+                              [&](ImplicitLocOpBuilder &b, Value col,
+                                  ValueRange) {
+                                buildRegisterBlock(b, m, lead, row, col, rows,
+                                                   width);
+                                return SmallVector<Value>{};
+                              });
+                     return SmallVector<Value>{};
+                   });
+             };
+             sweep(row0, blockEnd, blockRows);
+             sweep(blockEnd, row1, 1);
+             return SmallVector<Value>{};
+           });
+}
+
+static void lower(RowContraction m, int64_t width) {
+  ImplicitLocOpBuilder b(m.op.getLoc(), m.op.getOperation());
+  // Nested OpenMP regions would oversubscribe the cores.
+  bool nested = m.op->getParentOfType<scf::ParallelOp>() ||
+                m.op->getParentOfType<scf::ForallOp>();
+  auto rowsOf = [&](ImplicitLocOpBuilder &b, ValueRange lead) {
+    Value rows = dimSize(b, m.c, m.batch);
+    Value blockSize = constantIndex(b, kRowBlock);
+    auto block = [&](ImplicitLocOpBuilder &b, Value index) {
+      Value row0 = mulIndex(b, index, blockSize);
+      Value row1 = minIndex(b, addIndex(b, row0, blockSize), rows);
+      buildRowBlock(b, m, lead, row0, row1, width);
+    };
+    Value blocks = ceilDivIndex(b, rows, blockSize);
+    if (nested) {
+      buildFor(b, constantIndex(b, 0), blocks, constantIndex(b, 1), {},
+               [&](ImplicitLocOpBuilder &b, Value index, ValueRange) {
+                 block(b, index);
+                 return SmallVector<Value>{};
+               });
+      return;
+    }
+    buildParallel(b, blocks, [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
+      block(b, ivs[0]);
+    });
+  };
+  if (m.batch == 0) {
+    rowsOf(b, {});
+  } else {
+    buildFor(b, constantIndex(b, 0), dimSize(b, m.c, 0), constantIndex(b, 1),
+             {}, [&](ImplicitLocOpBuilder &b, Value lead, ValueRange) {
+               rowsOf(b, lead);
+               return SmallVector<Value>{};
+             });
+  }
+  m.op.erase();
+}
+
+namespace {
+struct LowerRowContractionsPass
+    : magicpig::impl::MagicPIGLowerRowContractionsBase<
+          LowerRowContractionsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (vectorWidth < 4 || !llvm::isPowerOf2_64(vectorWidth)) {
+      getOperation()->emitError("magicpig-lower-row-contractions: "
+                                "vector-width must be a power of two >= 4");
+      return signalPassFailure();
+    }
+    SmallVector<RowContraction> matches;
+    getOperation()->walk([&](linalg::GenericOp op) {
+      if (auto m = match(op, vectorWidth, minRows))
+        matches.push_back(*m);
+    });
+    for (const RowContraction &m : matches)
+      lower(m, vectorWidth);
+  }
+};
+} // namespace
