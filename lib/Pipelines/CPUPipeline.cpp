@@ -42,12 +42,15 @@ void mlir::magicpig::buildCPUBufferizationPipeline(OpPassManager &pm) {
 
 void mlir::magicpig::buildCPULoopLoweringPipeline(
     OpPassManager &pm, const CPUPipelineOptions &options) {
-  // magicpig-parallel-contractions' tiles, as OpenMP loops.
-  pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createMagicPIGExpandStridedCopies());
   MagicPIGLowerRowContractionsOptions rowContractions;
   rowContractions.vectorWidth = options.vectorWidth;
   pm.addPass(createMagicPIGLowerRowContractions(rowContractions));
+  if (options.parallelTokenLoops)
+    pm.addPass(createMagicPIGParallelTokenLoops());
+  // magicpig-parallel-contractions' and the token loops' tiles, as OpenMP
+  // loops.
+  pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createConvertLinalgToLoopsPass());
   ConvertMagicPIGToSCFOptions toSCF;
   toSCF.vectorWidth = options.vectorWidth;

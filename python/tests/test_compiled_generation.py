@@ -139,3 +139,20 @@ def test_weights_not_matching_the_graph(graphs):
     with pytest.raises(MagicPigError, match=r"weight [0-9]+ \(layers.1.wq\) is \[32, 64\], "
                                             r"the graph expects 64x64 f32"):
         CompiledBackend(wide, graphs["dense"])
+
+
+def test_parallel_token_loops_give_the_same_logits(model, graphs, prompt, dense_run,
+                                                   tmp_path):
+    """magicpig-compile --parallel-token-loops only splits the prefill's
+    token loops into OpenMP tiles, each the same op on its rows: the same
+    arithmetic, so the same logits bit for bit."""
+    import os
+    import subprocess
+
+    mlir = os.path.join(os.path.dirname(graphs["dense"]), "model.mlir")
+    library = str(tmp_path / "dense-parallel.so")
+    subprocess.run([project_tool("magicpig-compile"), mlir, "-o", library, "--quiet",
+                    "--attention=dense", "--parallel-token-loops"], check=True)
+    tokens, logits, _ = run(model, library, prompt, "dense")
+    assert tokens == dense_run[0]
+    np.testing.assert_array_equal(logits.numpy(), dense_run[1].numpy())

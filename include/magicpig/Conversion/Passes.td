@@ -147,6 +147,37 @@ def MagicPIGLowerRowContractions
   ];
 }
 
+def MagicPIGParallelTokenLoops : Pass<"magicpig-parallel-token-loops"> {
+  let summary = "Split linalg ops on buffers over their dynamic parallel loop "
+                "into parallel tiles";
+  let description = [{
+    A prefill step's element-wise ops, norms, transposes and copies run over
+    every token row (`[1, N, 576]` and larger for SmolLM2); lowered by
+    `convert-linalg-to-loops` they use one core while the other waits.
+    This pass tiles each linalg op with buffer semantics that has a parallel
+    loop of dynamic extent (the token dimension) into `chunks` tiles of an
+    `scf.forall` along the first such loop; the CPU pipeline makes the
+    forall an OpenMP loop. Each tile is the same op on subviews, so the
+    inner loops keep their order and LLVM still vectorizes the innermost one.
+    Ops with only static loops (a decode step's one-row ops) and ops already
+    inside an `scf.forall` or `scf.parallel` are left alone.
+
+    Example: a SiLU over `memref<1x?x1536xf32>` becomes an `scf.forall` of
+    16 tiles, each over `ceil(N / 16)` rows.
+  }];
+  let options = [
+    Option<"chunks", "chunks", "int64_t", /*default=*/"16",
+           "Tiles of the dynamic loop (more than the thread count, so that "
+           "OpenMP can balance them)">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect",
+  ];
+}
+
 def ConvertMagicPIGToGPU : Pass<"convert-magicpig-to-gpu"> {
   let summary = "Lower the device-side magicpig ops (memref form) to gpu.launch";
   let description = [{

@@ -48,6 +48,13 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Evaluate f32 vector exp/log/acos/... with polynomial "
                      "approximations instead of one libm call per lane"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> parallelTokenLoops{
+      *this, "parallel-token-loops",
+      llvm::cl::desc("Run magicpig-parallel-token-loops: linalg ops over a "
+                     "dynamic token dimension become OpenMP loops (faster "
+                     "prefill, but every such op is an OpenMP region to "
+                     "outline, which slows the translation to LLVM IR)"),
+      llvm::cl::init(false)};
 };
 
 /// Bufferizes the module (function boundaries included, identity layouts)
