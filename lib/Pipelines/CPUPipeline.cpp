@@ -52,6 +52,8 @@ void mlir::magicpig::buildCPULoopLoweringPipeline(
   // loops.
   pm.addPass(createForallToParallelLoopPass());
   pm.addPass(createConvertLinalgToLoopsPass());
+  if (options.outlineOps)
+    pm.addPass(createMagicPIGOutlineOps());
   ConvertMagicPIGToSCFOptions toSCF;
   toSCF.vectorWidth = options.vectorWidth;
   toSCF.keysPerTask = options.keysPerTask;

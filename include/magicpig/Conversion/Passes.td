@@ -103,7 +103,7 @@ def MagicPIGExpandStridedCopies : Pass<"magicpig-expand-strided-copies"> {
 }
 
 def MagicPIGLowerRowContractions
-    : Pass<"magicpig-lower-row-contractions"> {
+    : Pass<"magicpig-lower-row-contractions", "::mlir::ModuleOp"> {
   let summary = "Lower many-row weight contractions to register-blocked, "
                 "parallel vector loops";
   let description = [{
@@ -127,6 +127,12 @@ def MagicPIGLowerRowContractions
     - the last rows of a block (fewer than 4) one at a time against 4 rows
       of W.
 
+    The loops are built once per shape (batch rank, N, K) in a private
+    function `__magicpig_row_contraction_b<batch>_n<N>_k<K>` whose operands
+    have dynamic sizes (but K and N) and strides; each op becomes a
+    `func.call` with `memref.cast`s, so a 30-layer model compiles four
+    kernels, not 210.
+
     The summation order changes (lane-wise partial sums), which the op's
     `reassoc` flags allow; without them the op is left alone, as are the
     decode step's one-row products (memory-bound on W, already vectorized
@@ -141,10 +147,31 @@ def MagicPIGLowerRowContractions
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
     "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect",
   ];
+}
+
+def MagicPIGOutlineOps : Pass<"magicpig-outline-ops", "::mlir::ModuleOp"> {
+  let summary = "Make repeated magicpig ops on buffers calls of one function";
+  let description = [{
+    A compiled model has one `window_attention`, `estimate`, `retrieve`,
+    `simhash`, ... per layer, all with the same attributes and operand
+    types; lowered in place, each copy becomes its own vectorized loop nest
+    and OpenMP region for LLVM to optimize and outline, 30 times over. This
+    pass moves each group of two or more magicpig ops (memref form) with the
+    same name, attributes and operand types into one private function,
+    `__magicpig_<op>_<n>`, taking the operands as arguments, and replaces
+    every op of the group with a `func.call`. The loop lowering then runs
+    once per function. Ops that occur once are left in place.
+
+    Example: 28 `magicpig.estimate` ops of one signature become 28 calls of
+    `@__magicpig_estimate_0`, whose body is one `magicpig.estimate` on its
+    arguments.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
 def MagicPIGParallelTokenLoops : Pass<"magicpig-parallel-token-loops"> {

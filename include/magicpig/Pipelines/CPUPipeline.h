@@ -48,6 +48,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Evaluate f32 vector exp/log/acos/... with polynomial "
                      "approximations instead of one libm call per lane"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> outlineOps{
+      *this, "outline-ops",
+      llvm::cl::desc("Run magicpig-outline-ops: repeated magicpig ops (one "
+                     "per layer) are lowered once, in a shared function"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> parallelTokenLoops{
       *this, "parallel-token-loops",
       llvm::cl::desc("Run magicpig-parallel-token-loops: linalg ops over a "

@@ -9,6 +9,7 @@
 #include "LoweringUtils.h"
 
 #include "magicpig/Conversion/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -31,7 +32,7 @@ constexpr int64_t kColumns = 4;
 
 /// A matched contraction: `batch` leading dims shared by A and C.
 struct RowContraction {
-  linalg::GenericOp op;
+  Operation *op;
   Value a, w, c;
   int64_t batch;
   int64_t n, k;
@@ -108,7 +109,7 @@ static std::optional<RowContraction> match(linalg::GenericOp op,
       maps[2] != dims(cDims) || !isMultiplyAccumulate(op))
     return std::nullopt;
 
-  RowContraction m{op, op.getDpsInputs()[0], op.getDpsInputs()[1],
+  RowContraction m{op.getOperation(), op.getDpsInputs()[0], op.getDpsInputs()[1],
                    op.getDpsInits()[0], batch, 0, 0};
   auto aType = cast<MemRefType>(m.a.getType());
   auto wType = cast<MemRefType>(m.w.getType());
@@ -214,11 +215,9 @@ static void buildRowBlock(ImplicitLocOpBuilder &b, const RowContraction &m,
            });
 }
 
-static void lower(RowContraction m, int64_t width) {
-  ImplicitLocOpBuilder b(m.op.getLoc(), m.op.getOperation());
-  // Nested OpenMP regions would oversubscribe the cores.
-  bool nested = m.op->getParentOfType<scf::ParallelOp>() ||
-                m.op->getParentOfType<scf::ForallOp>();
+/// The loops of `m` (its a, w, c values) at the builder's position.
+static void buildContraction(ImplicitLocOpBuilder &b, const RowContraction &m,
+                             int64_t width, bool nested) {
   auto rowsOf = [&](ImplicitLocOpBuilder &b, ValueRange lead) {
     Value rows = dimSize(b, m.c, m.batch);
     Value blockSize = constantIndex(b, kRowBlock);
@@ -228,6 +227,7 @@ static void lower(RowContraction m, int64_t width) {
       buildRowBlock(b, m, lead, row0, row1, width);
     };
     Value blocks = ceilDivIndex(b, rows, blockSize);
+    // Nested OpenMP regions would oversubscribe the cores.
     if (nested) {
       buildFor(b, constantIndex(b, 0), blocks, constantIndex(b, 1), {},
                [&](ImplicitLocOpBuilder &b, Value index, ValueRange) {
@@ -242,15 +242,87 @@ static void lower(RowContraction m, int64_t width) {
   };
   if (m.batch == 0) {
     rowsOf(b, {});
-  } else {
-    buildFor(b, constantIndex(b, 0), dimSize(b, m.c, 0), constantIndex(b, 1),
-             {}, [&](ImplicitLocOpBuilder &b, Value lead, ValueRange) {
-               rowsOf(b, lead);
-               return SmallVector<Value>{};
-             });
+    return;
   }
-  m.op.erase();
+  buildFor(b, constantIndex(b, 0), dimSize(b, m.c, 0), constantIndex(b, 1), {},
+           [&](ImplicitLocOpBuilder &b, Value lead, ValueRange) {
+             rowsOf(b, lead);
+             return SmallVector<Value>{};
+           });
 }
+
+/// `shape` with every size but the innermost dynamic, and dynamic strides
+/// but a unit innermost one: the type every operand of one shape casts to.
+static MemRefType generalType(MemRefType type, bool keepSizes) {
+  SmallVector<int64_t> shape(type.getShape());
+  if (!keepSizes)
+    for (int64_t d = 0; d + 1 < type.getRank(); ++d)
+      shape[d] = ShapedType::kDynamic;
+  SmallVector<int64_t> strides(type.getRank(), ShapedType::kDynamic);
+  strides.back() = 1;
+  return MemRefType::get(
+      shape, type.getElementType(),
+      StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, strides));
+}
+
+namespace {
+/// One private function per contraction shape (batch rank, N, K, nested):
+/// the loops are compiled once however many layers share the shape.
+class ContractionFunctions {
+public:
+  ContractionFunctions(ModuleOp module, int64_t width)
+      : module(module), width(width) {}
+
+  void replace(const RowContraction &m) {
+    Operation *op = m.op;
+    bool nested = op->getParentOfType<scf::ParallelOp>() ||
+                  op->getParentOfType<scf::ForallOp>();
+    SmallVector<Type> types = {
+        generalType(cast<MemRefType>(m.a.getType()), false),
+        generalType(cast<MemRefType>(m.w.getType()), true),
+        generalType(cast<MemRefType>(m.c.getType()), false)};
+    func::FuncOp callee = get(m, types, nested);
+    OpBuilder b(op);
+    SmallVector<Value> operands;
+    SmallVector<Value> values = {m.a, m.w, m.c};
+    for (auto [value, type] : llvm::zip(values, types))
+      operands.push_back(
+          value.getType() == type
+              ? value
+              : memref::CastOp::create(b, op->getLoc(), type, value));
+    func::CallOp::create(b, op->getLoc(), callee, operands);
+    op->erase();
+  }
+
+private:
+  func::FuncOp get(const RowContraction &m, ArrayRef<Type> types,
+                   bool nested) {
+    std::string name = "__magicpig_row_contraction_b" +
+                       std::to_string(m.batch) + "_n" + std::to_string(m.n) +
+                       "_k" + std::to_string(m.k) +
+                       (nested ? "_serial" : "");
+    if (auto existing = module.lookupSymbol<func::FuncOp>(name))
+      return existing;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto func = func::FuncOp::create(b, m.op->getLoc(), name,
+                                     b.getFunctionType(types, {}));
+    func.setPrivate();
+    Block *entry = func.addEntryBlock();
+    ImplicitLocOpBuilder body =
+        ImplicitLocOpBuilder::atBlockBegin(m.op->getLoc(), entry);
+    RowContraction args = m;
+    args.a = entry->getArgument(0);
+    args.w = entry->getArgument(1);
+    args.c = entry->getArgument(2);
+    buildContraction(body, args, width, nested);
+    func::ReturnOp::create(body);
+    return func;
+  }
+
+  ModuleOp module;
+  int64_t width;
+};
+} // namespace
 
 namespace {
 struct LowerRowContractionsPass
@@ -268,8 +340,9 @@ struct LowerRowContractionsPass
       if (auto m = match(op, vectorWidth, minRows))
         matches.push_back(*m);
     });
+    ContractionFunctions functions(getOperation(), vectorWidth);
     for (const RowContraction &m : matches)
-      lower(m, vectorWidth);
+      functions.replace(m);
   }
 };
 } // namespace

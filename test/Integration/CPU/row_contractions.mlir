@@ -17,10 +17,12 @@
 
 // LOWERED-LABEL: func.func @blocked(
 // LOWERED-NOT:   linalg.generic
-// LOWERED:       scf.parallel
-// LOWERED:       vector.fma
+// LOWERED:       call @__magicpig_row_contraction_b1_n132_k48(
 // LOWERED-LABEL: func.func @loops(
 // LOWERED:       linalg.generic
+// LOWERED-LABEL: func.func private @__magicpig_row_contraction_b1_n132_k48(
+// LOWERED:       scf.parallel
+// LOWERED:       vector.fma
 
 // CHECK: rows 1: max |blocked - loops| < 2e-5: 1, max |loops| > 0.1: 1
 // CHECK: rows 3: max |blocked - loops| < 2e-5: 1, max |loops| > 0.1: 1
