@@ -51,9 +51,9 @@ void mlir::magicpig::buildCPULoopLoweringPipeline(
   // magicpig-parallel-contractions' and the token loops' tiles, as OpenMP
   // loops.
   pm.addPass(createForallToParallelLoopPass());
-  pm.addPass(createConvertLinalgToLoopsPass());
   if (options.outlineOps)
     pm.addPass(createMagicPIGOutlineOps());
+  pm.addPass(createConvertLinalgToLoopsPass());
   ConvertMagicPIGToSCFOptions toSCF;
   toSCF.vectorWidth = options.vectorWidth;
   toSCF.keysPerTask = options.keysPerTask;

@@ -155,21 +155,26 @@ def MagicPIGLowerRowContractions
 }
 
 def MagicPIGOutlineOps : Pass<"magicpig-outline-ops", "::mlir::ModuleOp"> {
-  let summary = "Make repeated magicpig ops on buffers calls of one function";
+  let summary = "Make repeated magicpig and linalg ops on buffers calls of "
+                "one function";
   let description = [{
-    A compiled model has one `window_attention`, `estimate`, `retrieve`,
-    `simhash`, ... per layer, all with the same attributes and operand
-    types; lowered in place, each copy becomes its own vectorized loop nest
-    and OpenMP region for LLVM to optimize and outline, 30 times over. This
-    pass moves each group of two or more magicpig ops (memref form) with the
-    same name, attributes and operand types into one private function,
-    `__magicpig_<op>_<n>`, taking the operands as arguments, and replaces
-    every op of the group with a `func.call`. The loop lowering then runs
-    once per function. Ops that occur once are left in place.
+    A compiled model repeats every op once per layer: each `window_attention`,
+    `estimate`, `simhash`, ... and each norm, RoPE, transpose and
+    element-wise `linalg` op, with the same attributes, body and operand
+    types. Lowered in place, each copy becomes its own loop nest (and OpenMP
+    region) for LLVM to optimize, 30 times over. This pass moves each group
+    of two or more equivalent ops on buffers into one private function,
+    `__magicpig_outlined_<op>_<n>`, taking the operands as arguments, and
+    replaces every op of the group with a `func.call`; the loop lowerings
+    then run once per function. Equivalent means: same name, attributes and
+    operand types, and regions that are the same up to renaming
+    (`OperationEquivalence`), reading only constants from above, with equal
+    values (cloned into the function). Ops that occur once, ops in tensor
+    form, and ops whose regions read other values from above stay in place.
 
     Example: 28 `magicpig.estimate` ops of one signature become 28 calls of
-    `@__magicpig_estimate_0`, whose body is one `magicpig.estimate` on its
-    arguments.
+    `@__magicpig_outlined_magicpig_estimate_0`, whose body is one
+    `magicpig.estimate` on its arguments.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
