@@ -46,13 +46,14 @@ void mlir::magicpig::buildCPULoopLoweringPipeline(
   MagicPIGLowerRowContractionsOptions rowContractions;
   rowContractions.vectorWidth = options.vectorWidth;
   pm.addPass(createMagicPIGLowerRowContractions(rowContractions));
+  // Outlined first, so that each shared function gets one parallel loop.
+  if (options.outlineOps)
+    pm.addPass(createMagicPIGOutlineOps());
   if (options.parallelTokenLoops)
     pm.addPass(createMagicPIGParallelTokenLoops());
   // magicpig-parallel-contractions' and the token loops' tiles, as OpenMP
   // loops.
   pm.addPass(createForallToParallelLoopPass());
-  if (options.outlineOps)
-    pm.addPass(createMagicPIGOutlineOps());
   pm.addPass(createConvertLinalgToLoopsPass());
   ConvertMagicPIGToSCFOptions toSCF;
   toSCF.vectorWidth = options.vectorWidth;

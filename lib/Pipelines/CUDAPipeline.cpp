@@ -42,9 +42,10 @@ static void setHostOptions(CPUPipelineOptions &host,
   host.vectorWidth = options.vectorWidth;
   host.enableOpenMP = options.enableOpenMP;
   host.numThreads = options.numThreads;
-  // The host ops stay inline, between the kernel launches and the waits
-  // that the overlap placed around them.
+  // The host ops stay inline and sequential, between the kernel launches
+  // and the waits that the overlap placed around them.
   host.outlineOps = false;
+  host.parallelTokenLoops = false;
 }
 
 void mlir::magicpig::buildCUDAPlacementPipeline(

@@ -143,16 +143,16 @@ def test_weights_not_matching_the_graph(graphs):
 
 def test_parallel_token_loops_give_the_same_logits(model, graphs, prompt, dense_run,
                                                    tmp_path):
-    """magicpig-compile --parallel-token-loops only splits the prefill's
-    token loops into OpenMP tiles, each the same op on its rows: the same
-    arithmetic, so the same logits bit for bit."""
+    """The prefill's token loops as OpenMP tiles (magicpig-compile's default)
+    or sequential (--parallel-token-loops=false): each tile is the same op
+    on its rows, the same arithmetic, so the same logits bit for bit."""
     import os
     import subprocess
 
     mlir = os.path.join(os.path.dirname(graphs["dense"]), "model.mlir")
-    library = str(tmp_path / "dense-parallel.so")
+    library = str(tmp_path / "dense-sequential.so")
     subprocess.run([project_tool("magicpig-compile"), mlir, "-o", library, "--quiet",
-                    "--attention=dense", "--parallel-token-loops"], check=True)
+                    "--attention=dense", "--parallel-token-loops=false"], check=True)
     tokens, logits, _ = run(model, library, prompt, "dense")
     assert tokens == dense_run[0]
     np.testing.assert_array_equal(logits.numpy(), dense_run[1].numpy())

@@ -119,11 +119,11 @@ static cl::opt<bool> parallelContractions(
              "weight matmuls' output features are split over OpenMP threads "
              "(off: on 2 cores it gained 6-10%, docs/model-export.md)"));
 static cl::opt<bool> parallelTokenLoops(
-    "parallel-token-loops", cl::init(false), cl::cat(category),
-    cl::desc("--target=cpu: lower with magicpig-cpu-pipeline{parallel-token-"
-             "loops}: the prefill's element-wise ops, norms and transposes "
-             "run on every core (SmolLM2, 4K tokens: prefill 17.8 -> 13.4 s, "
-             "compile +48 s; docs/model-export.md)"));
+    "parallel-token-loops", cl::init(true), cl::cat(category),
+    cl::desc("--target=cpu: magicpig-cpu-pipeline's parallel-token-loops: "
+             "the prefill's element-wise ops, norms and transposes run on "
+             "every core (SmolLM2, 4K tokens: prefill -13%; "
+             "docs/model-export.md)"));
 static cl::opt<bool> reorderContractions(
     "contraction-loop-order", cl::init(true), cl::cat(category),
     cl::desc("Run --magicpig-contraction-loop-order before lowering: matmul "
@@ -320,8 +320,8 @@ int main(int argc, char **argv) {
                   "was configured)");
     runtimes.push_back(cudaRuntime);
   }
-  if (parallelTokenLoops && (target == Target::CUDA ||
-                             loweringPipeline.getNumOccurrences() != 0))
+  if (parallelTokenLoops.getNumOccurrences() != 0 &&
+      (target == Target::CUDA || loweringPipeline.getNumOccurrences() != 0))
     return fail("--parallel-token-loops configures the default CPU "
                 "pipeline; it does not combine with --target=cuda or "
                 "--lowering-pipeline");
@@ -332,8 +332,8 @@ int main(int argc, char **argv) {
                                  " toolkit=" + cudaToolkit + "}"
                            : std::string("magicpig-cpu-pipeline") +
                                  (parallelTokenLoops
-                                      ? "{parallel-token-loops=true}"
-                                      : "");
+                                      ? ""
+                                      : "{parallel-token-loops=false}");
   if (optLevel > 3)
     return fail("-O must be 0 to 3");
 

@@ -56,10 +56,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
   PassOptions::Option<bool> parallelTokenLoops{
       *this, "parallel-token-loops",
       llvm::cl::desc("Run magicpig-parallel-token-loops: linalg ops over a "
-                     "dynamic token dimension become OpenMP loops (faster "
-                     "prefill, but every such op is an OpenMP region to "
-                     "outline, which slows the translation to LLVM IR)"),
-      llvm::cl::init(false)};
+                     "dynamic token dimension (a prefill's rows) become "
+                     "OpenMP loops"),
+      llvm::cl::init(true)};
 };
 
 /// Bufferizes the module (function boundaries included, identity layouts)
