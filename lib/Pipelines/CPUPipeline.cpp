@@ -25,7 +25,8 @@
 using namespace mlir;
 using namespace mlir::magicpig;
 
-void mlir::magicpig::buildCPUBufferizationPipeline(OpPassManager &pm) {
+void mlir::magicpig::buildCPUBufferizationPipeline(OpPassManager &pm,
+                                                   bool freeEarly) {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   // Identity layouts keep every memref contiguous, so the vector loads of
@@ -38,6 +39,8 @@ void mlir::magicpig::buildCPUBufferizationPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  if (freeEarly)
+    pm.addPass(createMagicPIGEarlyDealloc());
 }
 
 void mlir::magicpig::buildCPULoopLoweringPipeline(
@@ -105,7 +108,7 @@ void mlir::magicpig::buildCPUToLLVMPipeline(OpPassManager &pm,
 
 void mlir::magicpig::buildCPUPipeline(OpPassManager &pm,
                                       const CPUPipelineOptions &options) {
-  buildCPUBufferizationPipeline(pm);
+  buildCPUBufferizationPipeline(pm, /*freeEarly=*/true);
   buildCPULoopLoweringPipeline(pm, options);
   buildCPUToLLVMPipeline(pm, options);
 }

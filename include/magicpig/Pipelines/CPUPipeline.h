@@ -62,8 +62,9 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 };
 
 /// Bufferizes the module (function boundaries included, identity layouts)
-/// and frees the buffers it allocates.
-void buildCPUBufferizationPipeline(OpPassManager &pm);
+/// and frees the buffers it allocates; with `freeEarly`, right after their
+/// last use (magicpig-early-dealloc) instead of at the end of their block.
+void buildCPUBufferizationPipeline(OpPassManager &pm, bool freeEarly = false);
 
 /// Lowers magicpig and linalg ops on memrefs to scf/vector/memref loops.
 void buildCPULoopLoweringPipeline(OpPassManager &pm,
