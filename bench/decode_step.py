@@ -3,7 +3,8 @@
 Prefills a prompt (the GPL-2 text with the chat template, cut to --tokens),
 then times --steps decode calls of the compiled graph, reporting the graph
 call and the Python-side append of the returned K/V rows to the cache
-separately (as magicpig.backends.CompiledBackend does them). With
+(as magicpig.backends.CompiledBackend does them) separately; before them
+the prefill's time, page faults and the process's peak memory. With
 --compare, a second graph runs the same prefill and 3 decode steps and the
 largest logit difference between the two is printed (e.g. the same graph
 compiled with -j2 and -j1).
@@ -19,6 +20,7 @@ threads of the graph's OpenMP loops.
 import argparse
 import os
 import pathlib
+import resource
 import statistics
 import sys
 import time
@@ -62,9 +64,15 @@ def main():
                                  MagicPigOptions.for_model(model.config.head_dim))
 
     backend = load(model, library, len(ids) + args.steps)
+    before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     first = [backend.prefill(ids).numpy()]
-    print(f"prefill of {len(ids)} tokens: {time.perf_counter() - start:.2f} s")
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    # Minor faults: fresh pages the prefill touched; ru_maxrss is in KiB.
+    print(f"prefill of {len(ids)} tokens: {seconds:.2f} s, "
+          f"{after.ru_minflt - before.ru_minflt} page faults, process peak RSS "
+          f"{after.ru_maxrss / 2**20:.2f} GiB")
     graph_ms, append_ms = [], []
     for step in range(args.steps):
         cache = backend.cache
