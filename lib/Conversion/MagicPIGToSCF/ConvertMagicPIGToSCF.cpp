@@ -1,7 +1,8 @@
 //===- ConvertMagicPIGToSCF.cpp - The convert-magicpig-to-scf pass --------===//
 //
 // Composes the per-family lowering patterns; the lowerings themselves live
-// in DenseAttentionLowering.cpp, HashLowering.cpp and SamplingLowering.cpp.
+// in DenseAttentionLowering.cpp, QueryBlockAttentionLowering.cpp,
+// HashLowering.cpp and SamplingLowering.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -55,6 +56,7 @@ struct ConvertMagicPIGToSCFPass
     options.keyBlock = keyBlock;
 
     RewritePatternSet patterns(&getContext());
+    populateQueryBlockAttentionLoweringPatterns(patterns, options);
     populateDenseAttentionLoweringPatterns(patterns, options);
     populateHashLoweringPatterns(patterns, options);
     populateSamplingLoweringPatterns(patterns, options);

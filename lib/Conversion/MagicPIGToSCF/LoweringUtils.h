@@ -38,8 +38,9 @@ LogicalResult checkBufferized(Operation *root, StringRef pass,
 /// `Options`. Subclasses implement `rewriteMemRefOp`.
 template <typename OpTy, typename Options>
 struct MemRefOpPattern : OpRewritePattern<OpTy> {
-  MemRefOpPattern(MLIRContext *context, const Options &options)
-      : OpRewritePattern<OpTy>(context), options(options) {}
+  MemRefOpPattern(MLIRContext *context, const Options &options,
+                  PatternBenefit benefit = 1)
+      : OpRewritePattern<OpTy>(context, benefit), options(options) {}
 
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const final {

@@ -1,20 +1,35 @@
 // magicpig.attention with a query-length dim ([B, Hq, S, d]), with and
 // without `causal`, compiled by --magicpig-cpu-pipeline, against a naive
-// scalar reference in this file. S = 3 queries are the last 3 positions of
-// a 37-key context: with `causal`, query s sees keys j <= 34 + s. Hq = 6,
-// Hkv = 2 (a group of 3 heads: not a power of two, so the scores are
-// reduced one by one), d = 20. The dynamic case hides every size, so the
-// group size is only known at run time (one query head per register tile).
-// The second run gives each task 4 * S = 12 keys, so the causal limit cuts
-// tasks in the middle and leaves the last task of early queries empty.
+// scalar reference in this file.
 //
-// The second run: vector width 8 compiled for an AVX2 CPU without AVX-512.
+// Short query lengths (S < vector width) take the per-position loops: S = 3
+// queries are the last 3 positions of a 37-key context: with `causal`,
+// query s sees keys j <= 34 + s. Hq = 6, Hkv = 2 (a group of 3 heads: not a
+// power of two, so the scores are reduced one by one), d = 20. The dynamic
+// case hides every size, so the group size is only known at run time (one
+// query head per register tile).
+//
+// Long ones (S >= width, or dynamic with static heads) take the query-block
+// loops (QueryBlockAttentionLowering.cpp): S = 37 queries over N = 45 keys
+// (the last block of 16 positions is partial; the causal limit cuts key
+// blocks in the middle), a value dim of 32 unlike d = 20, f32 and f16 K/V,
+// the same with S and N only known at run time, and a group of 8 heads
+// (more row vectors than one register tile takes).
+//
+// The second run gives each task 4 * S = 12 keys, so the causal limit cuts
+// tasks in the middle and leaves the last task of early queries empty; it
+// is compiled with vector width 8 for an AVX2 CPU without AVX-512 (query
+// blocks of 8 positions, key blocks of 8). The third run has key blocks of
+// 16, so the query-block loops carry the online softmax across blocks at
+// width 16.
 // RUN: magicpig-opt %s --magicpig-cpu-pipeline \
 // RUN: | magicpig-run -e main -entry-point-result=void | FileCheck %s
 // RUN: magicpig-opt %s \
 // RUN:   --magicpig-cpu-pipeline="vector-width=8 keys-per-task=4 key-block=8" \
 // RUN: | magicpig-run -e main -entry-point-result=void -O3 -mcpu=haswell \
 // RUN: | FileCheck %s
+// RUN: magicpig-opt %s --magicpig-cpu-pipeline="key-block=16" \
+// RUN: | magicpig-run -e main -entry-point-result=void | FileCheck %s
 //
 // Tolerance 1e-5, as in attention.mlir: same inputs on both sides, f32
 // accumulation in different orders, polynomial vs libm exp; outputs are
@@ -28,6 +43,18 @@
 // CHECK-NEXT: max abs diff: {{.*}}
 // CHECK-NEXT: within tolerance: 1
 // CHECK-LABEL: causal dynamic shapes
+// CHECK-NEXT: max abs diff: {{.*}}
+// CHECK-NEXT: within tolerance: 1
+// CHECK-LABEL: query blocks: causal f32
+// CHECK-NEXT: max abs diff: {{.*}}
+// CHECK-NEXT: within tolerance: 1
+// CHECK-LABEL: query blocks: non-causal f16 K/V
+// CHECK-NEXT: max abs diff: {{.*}}
+// CHECK-NEXT: within tolerance: 1
+// CHECK-LABEL: query blocks: causal, dynamic S and N
+// CHECK-NEXT: max abs diff: {{.*}}
+// CHECK-NEXT: within tolerance: 1
+// CHECK-LABEL: query blocks: causal, group of 8
 // CHECK-NEXT: max abs diff: {{.*}}
 // CHECK-NEXT: within tolerance: 1
 
@@ -260,6 +287,98 @@ func.func @main() {
                               tensor<?x?x?x?xf32>)
           outs(%initd : tensor<?x?x?x?xf32>) -> tensor<?x?x?x?xf32>
   call @check(%o3, %qd, %kd, %vd, %true) : (tensor<?x?x?x?xf32>,
+      tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, i1) -> ()
+  call @query_blocks() : () -> ()
+  return
+}
+
+func.func @query_blocks() {
+  %true = arith.constant true
+  %false = arith.constant false
+  %qa = arith.constant 2.0 : f32
+  %ka = arith.constant 1.5 : f32
+  %va = arith.constant 1.0 : f32
+  %p0 = arith.constant 0.3 : f32
+  %p1 = arith.constant 1.1 : f32
+  %p2 = arith.constant 2.3 : f32
+  %q0 = tensor.empty() : tensor<1x6x37x20xf32>
+  %k0 = tensor.empty() : tensor<1x2x45x20xf32>
+  %v0 = tensor.empty() : tensor<1x2x45x32xf32>
+  %q0d = tensor.cast %q0 : tensor<1x6x37x20xf32> to tensor<?x?x?x?xf32>
+  %k0d = tensor.cast %k0 : tensor<1x2x45x20xf32> to tensor<?x?x?x?xf32>
+  %v0d = tensor.cast %v0 : tensor<1x2x45x32xf32> to tensor<?x?x?x?xf32>
+  %qd = call @fill4(%q0d, %qa, %p0) : (tensor<?x?x?x?xf32>, f32, f32) -> tensor<?x?x?x?xf32>
+  %kd = call @fill4(%k0d, %ka, %p1) : (tensor<?x?x?x?xf32>, f32, f32) -> tensor<?x?x?x?xf32>
+  %vd = call @fill4(%v0d, %va, %p2) : (tensor<?x?x?x?xf32>, f32, f32) -> tensor<?x?x?x?xf32>
+  %q = tensor.cast %qd : tensor<?x?x?x?xf32> to tensor<1x6x37x20xf32>
+  %k = tensor.cast %kd : tensor<?x?x?x?xf32> to tensor<1x2x45x20xf32>
+  %v = tensor.cast %vd : tensor<?x?x?x?xf32> to tensor<1x2x45x32xf32>
+  %init = tensor.empty() : tensor<1x6x37x32xf32>
+
+  vector.print str "query blocks: causal f32\n"
+  %o1 = magicpig.attention scale(0.5) causal
+          ins(%q, %k, %v : tensor<1x6x37x20xf32>, tensor<1x2x45x20xf32>,
+                           tensor<1x2x45x32xf32>)
+          outs(%init : tensor<1x6x37x32xf32>) -> tensor<1x6x37x32xf32>
+  %o1d = tensor.cast %o1 : tensor<1x6x37x32xf32> to tensor<?x?x?x?xf32>
+  call @check(%o1d, %qd, %kd, %vd, %true) : (tensor<?x?x?x?xf32>,
+      tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, i1) -> ()
+
+  // K/V rounded to f16; the reference reads the same rounded values.
+  vector.print str "query blocks: non-causal f16 K/V\n"
+  %ekh = tensor.empty() : tensor<1x2x45x20xf16>
+  %evh = tensor.empty() : tensor<1x2x45x32xf16>
+  %kh = linalg.map { arith.truncf } ins(%k : tensor<1x2x45x20xf32>)
+          outs(%ekh : tensor<1x2x45x20xf16>)
+  %vh = linalg.map { arith.truncf } ins(%v : tensor<1x2x45x32xf32>)
+          outs(%evh : tensor<1x2x45x32xf16>)
+  %o2 = magicpig.attention scale(0.5)
+          ins(%q, %kh, %vh : tensor<1x6x37x20xf32>, tensor<1x2x45x20xf16>,
+                             tensor<1x2x45x32xf16>)
+          outs(%init : tensor<1x6x37x32xf32>) -> tensor<1x6x37x32xf32>
+  %ekf = tensor.empty() : tensor<1x2x45x20xf32>
+  %evf = tensor.empty() : tensor<1x2x45x32xf32>
+  %khx = linalg.map { arith.extf } ins(%kh : tensor<1x2x45x20xf16>)
+           outs(%ekf : tensor<1x2x45x20xf32>)
+  %vhx = linalg.map { arith.extf } ins(%vh : tensor<1x2x45x32xf16>)
+           outs(%evf : tensor<1x2x45x32xf32>)
+  %o2d = tensor.cast %o2 : tensor<1x6x37x32xf32> to tensor<?x?x?x?xf32>
+  %khxd = tensor.cast %khx : tensor<1x2x45x20xf32> to tensor<?x?x?x?xf32>
+  %vhxd = tensor.cast %vhx : tensor<1x2x45x32xf32> to tensor<?x?x?x?xf32>
+  call @check(%o2d, %qd, %khxd, %vhxd, %false) : (tensor<?x?x?x?xf32>,
+      tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, i1) -> ()
+
+  // Static heads and head dims, dynamic positions: a prefill's shapes.
+  vector.print str "query blocks: causal, dynamic S and N\n"
+  %qs = tensor.cast %q : tensor<1x6x37x20xf32> to tensor<1x6x?x20xf32>
+  %ks = tensor.cast %k : tensor<1x2x45x20xf32> to tensor<1x2x?x20xf32>
+  %vs = tensor.cast %v : tensor<1x2x45x32xf32> to tensor<1x2x?x32xf32>
+  %inits = tensor.cast %init : tensor<1x6x37x32xf32> to tensor<1x6x?x32xf32>
+  %o3 = magicpig.attention scale(0.5) causal
+          ins(%qs, %ks, %vs : tensor<1x6x?x20xf32>, tensor<1x2x?x20xf32>,
+                              tensor<1x2x?x32xf32>)
+          outs(%inits : tensor<1x6x?x32xf32>) -> tensor<1x6x?x32xf32>
+  %o3d = tensor.cast %o3 : tensor<1x6x?x32xf32> to tensor<?x?x?x?xf32>
+  call @check(%o3d, %qd, %kd, %vd, %true) : (tensor<?x?x?x?xf32>,
+      tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, i1) -> ()
+
+  vector.print str "query blocks: causal, group of 8\n"
+  %q8e = tensor.empty() : tensor<1x8x20x16xf32>
+  %k8e = tensor.empty() : tensor<1x1x20x16xf32>
+  %q8e_d = tensor.cast %q8e : tensor<1x8x20x16xf32> to tensor<?x?x?x?xf32>
+  %k8e_d = tensor.cast %k8e : tensor<1x1x20x16xf32> to tensor<?x?x?x?xf32>
+  %q8d = call @fill4(%q8e_d, %qa, %p0) : (tensor<?x?x?x?xf32>, f32, f32) -> tensor<?x?x?x?xf32>
+  %k8d = call @fill4(%k8e_d, %ka, %p1) : (tensor<?x?x?x?xf32>, f32, f32) -> tensor<?x?x?x?xf32>
+  %v8d = call @fill4(%k8e_d, %va, %p2) : (tensor<?x?x?x?xf32>, f32, f32) -> tensor<?x?x?x?xf32>
+  %q8 = tensor.cast %q8d : tensor<?x?x?x?xf32> to tensor<1x8x20x16xf32>
+  %k8 = tensor.cast %k8d : tensor<?x?x?x?xf32> to tensor<1x1x20x16xf32>
+  %v8 = tensor.cast %v8d : tensor<?x?x?x?xf32> to tensor<1x1x20x16xf32>
+  %o4 = magicpig.attention scale(0.5) causal
+          ins(%q8, %k8, %v8 : tensor<1x8x20x16xf32>, tensor<1x1x20x16xf32>,
+                              tensor<1x1x20x16xf32>)
+          outs(%q8e : tensor<1x8x20x16xf32>) -> tensor<1x8x20x16xf32>
+  %o4d = tensor.cast %o4 : tensor<1x8x20x16xf32> to tensor<?x?x?x?xf32>
+  call @check(%o4d, %q8d, %k8d, %v8d, %true) : (tensor<?x?x?x?xf32>,
       tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, tensor<?x?x?x?xf32>, i1) -> ()
   return
 }

@@ -33,6 +33,11 @@ struct LoweringOptions {
 void populateDenseAttentionLoweringPatterns(RewritePatternSet &patterns,
                                             const LoweringOptions &options);
 
+/// attention over many query positions (a prefill), in blocks of query
+/// positions; the shapes it declines fall to the dense attention patterns.
+void populateQueryBlockAttentionLoweringPatterns(
+    RewritePatternSet &patterns, const LoweringOptions &options);
+
 /// simhash and build_tables.
 void populateHashLoweringPatterns(RewritePatternSet &patterns,
                                   const LoweringOptions &options);
