@@ -26,6 +26,18 @@ def ConvertMagicPIGToSCF : Pass<"convert-magicpig-to-scf"> {
     becomes an `scf.parallel` over (b, g, j) whose body reads `%k[b, g, j, :]`
     with `vector.transfer_read`, extends it to f32, and stores
     `sqrt(vector.reduction <add> (x * x))` into `%n[b, g, j]`.
+
+    `attention` takes one of two loop forms. Decode (no query-length dim, or
+    fewer positions than `vector-width`) runs one task per query position
+    and chunk of `keys-per-task` keys, the group's query heads against each
+    key row, partial results merged by log-sum-exp. Many positions (a
+    prefill: a dynamic query length or at least `vector-width` positions,
+    static heads and head dims, a value dim of whole vectors) run one task
+    per block of `vector-width` positions of a kv head's group, so every
+    K/V row read serves the block's G * `vector-width` query rows: scores
+    and values are register-blocked outer products over blocks of
+    `key-block` keys, and causal blocks are interleaved so that a static
+    schedule balances them.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
