@@ -333,6 +333,54 @@ def test_report_from_stored_results(tmp_path):
     text = out.read_text()
     assert "python3 -m magicpig.eval --test" in text
     assert "passkey accuracy within 2 points of dense, 300 tokens (1 cases): **missed**" in text
+    # One case, MagicPIG wrong and dense right: every resample says -100.
+    assert "difference -100.0 (-100.0 .. -100.0) points, 95% CI" in text
     assert "1 cases at 300" in text
     for png in ("error_vs_budget", "head_ratio", "kl_sweep", "needle_accuracy"):
         assert (tmp_path / "plots" / f"{png}.png").stat().st_size > 1000
+
+
+def test_paired_intervals_cover_the_truth_and_shrink_with_more_items():
+    """On synthetic pairs with a known gap, the 95% interval holds the true
+    value and narrows as the sample grows; identical methods give 0."""
+    from magicpig.eval import intervals
+
+    rng = np.random.default_rng(1)
+    widths = []
+    for n in (100, 1600):
+        dense = rng.normal(2.0, 1.0, n)
+        method = dense + rng.normal(0.05, 0.3, n)  # ppl gap exp(0.05) - 1
+        point, low, high = intervals.perplexity_ratio(method, dense)
+        assert low < np.expm1(0.05) < high
+        assert low <= point <= high
+        widths.append(high - low)
+    assert widths[1] < widths[0] / 2
+    assert intervals.perplexity_ratio([1.0, 2.0], [1.0, 2.0]) == (0.0, 0.0, 0.0)
+
+    dense = rng.random(400) < 0.7
+    method = dense & (rng.random(400) < 0.8)  # loses ~14 points
+    point, low, high = intervals.accuracy_difference(method, dense)
+    assert point == pytest.approx(method.mean() - dense.mean())
+    assert low < point < high < 0
+    with pytest.raises(ValueError):
+        intervals.accuracy_difference([], [])
+
+
+def test_report_gives_perplexity_intervals(tmp_path):
+    """With stored per-token NLLs the perplexity table and target carry a
+    paired interval, and a gap far outside 2% is called so."""
+    pytest.importorskip("matplotlib")
+    from magicpig.eval import report
+
+    dense = [1.0, 2.0, 1.5, 0.5] * 10
+    methods = {"dense": {"ppl": 4.0, "scored": 40, "touched": 1.0, "nll": dense},
+               "magicpig": {"ppl": 4.4, "scored": 40, "touched": 0.04,
+                            "nll": [x + 0.1 for x in dense]}}
+    data = {"ppl@300": {"options": [6, 20], "tokens": 21, "texts": 2, "context": 300,
+                        "methods": methods, "sources": [], "eval_command": "x"}}
+    out = tmp_path / "accuracy.md"
+    report.write(data, str(tmp_path), str(out), str(tmp_path / "plots"))
+    text = out.read_text()
+    gap = 100 * np.expm1(0.1)
+    assert f"| 300 | MagicPIG | 4.400 | +10.00% | {gap:+.2f}% .. {gap:+.2f}% |" in text
+    assert "the whole interval is above +2%" in text

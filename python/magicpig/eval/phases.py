@@ -161,8 +161,11 @@ def run_ppl(ctx):
             progress(f"  perplexity {n} tokens, text {ti + 1}/{len(texts)}: " + ", ".join(
                 f"{m} {perplexity(r.nll):.3f}" for m, r in res.items())
                 + f" ({time.perf_counter() - start:.0f} s)")
+        # The per-token NLLs are kept for the report's paired confidence
+        # intervals (the same tokens are scored by every method).
         out["methods"] = {m: {"ppl": perplexity(v["nll"]), "scored": len(v["nll"]),
-                              "touched": float(np.mean(v["touched"]))}
+                              "touched": float(np.mean(v["touched"])),
+                              "nll": [float(x) for x in v["nll"]]}
                           for m, v in per.items()}
         out["sources"] = ctx.corpus.sources.get("perplexity", [])
         ctx.record(f"ppl@{n}", out)

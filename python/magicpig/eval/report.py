@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 
+from magicpig.eval import intervals
 from magicpig.eval.layer_error import LayerStudy
 
 NAMES = {"magicpig": "MagicPIG", "topk": "oracle TopK", "quest": "Quest",
@@ -350,10 +351,14 @@ def _tail(data, dense):
             for m in methods:
                 delta = f"{100 * (res[m]['ppl'] / base - 1):+.2f}%" if base else ""
                 rows.append([n, NAMES[m], f"{res[m]['ppl']:.3f}", delta,
-                             _pct(res[m]["touched"]), res[m]["scored"]])
-        L.append(_table(["context", "method", "perplexity", "vs dense", "keys touched",
-                         "tokens scored"], rows))
+                             _ppl_interval(res, m), _pct(res[m]["touched"]),
+                             res[m]["scored"]])
+        L.append(_table(["context", "method", "perplexity", "vs dense",
+                         "vs dense, 95% CI", "keys touched", "tokens scored"], rows))
         L.append("")
+        L.append("95% CI: paired bootstrap over the scored tokens (every method scores "
+                 "the same tokens; magicpig.eval.intervals). Tokens of one text are "
+                 "correlated, so the intervals are if anything too narrow.\n")
 
     nd = data.get("needle")
     if nd and any(nd["contexts"].values()):
@@ -373,15 +378,49 @@ def _tail(data, dense):
             for m in methods:
                 acc = np.mean([c[m]["correct"] for c in cases])
                 row.append(f"{100 * acc:.1f}% ({_pct(np.mean([c[m]['touched'] for c in cases]))})")
+            row.append(_needle_interval(cases))
             rows.append(row)
         L.append(_table(["context", "cases"] + [f"{NAMES[m]} accuracy (keys touched)"
-                                                 for m in methods], rows))
+                                                 for m in methods]
+                        + ["MagicPIG - dense, points (95% CI)"], rows))
         L.append("")
+        L.append("95% CI: paired bootstrap over the cases (every method answers the "
+                 "same cases; magicpig.eval.intervals).\n")
         plot_needle(nd, methods, os.path.join(plot_dir, "needle_accuracy.png"))
         L.append(f"![needle accuracy]({rel}/needle_accuracy.png)\n")
 
     L.append(targets(data))
     return "\n".join(L)
+
+
+def _ppl_interval(res, method):
+    """'+a% .. +b%' for a method with stored per-token NLLs, else ''."""
+    nll, dense = res[method].get("nll"), res.get("dense", {}).get("nll")
+    if method == "dense" or not nll or not dense:
+        return ""
+    _, low, high = intervals.perplexity_ratio(nll, dense)
+    return f"{100 * low:+.2f}% .. {100 * high:+.2f}%"
+
+
+def _ppl_verdict(res):
+    """How the interval of MagicPIG's perplexity gap sits against +-2%."""
+    nll, dense = res["magicpig"].get("nll"), res["dense"].get("nll")
+    if not nll or not dense:
+        return ""
+    _, low, high = intervals.perplexity_ratio(nll, dense)
+    where = ("the whole interval is above +2%" if low > 0.02 else
+             "the whole interval is within +-2%" if -0.02 <= low and high <= 0.02 else
+             "the interval reaches into +-2%, so this run cannot decide")
+    return f"; 95% CI {100 * low:+.2f}% .. {100 * high:+.2f}%: {where}"
+
+
+def _needle_interval(cases):
+    """'d (a .. b)' in points: MagicPIG's accuracy minus dense's."""
+    if not cases or "dense" not in cases[0] or "magicpig" not in cases[0]:
+        return ""
+    point, low, high = intervals.accuracy_difference(
+        [c["magicpig"]["correct"] for c in cases], [c["dense"]["correct"] for c in cases])
+    return f"{100 * point:+.1f} ({100 * low:+.1f} .. {100 * high:+.1f})"
 
 
 def run_sizes(data):
@@ -464,7 +503,8 @@ def targets(data):
                 delta = res["magicpig"]["ppl"] / res["dense"]["ppl"] - 1
                 out.append(f"- perplexity within 2% of dense, {n} tokens: "
                            f"**{'met' if abs(delta) <= 0.02 else 'missed'}** "
-                           f"({100 * delta:+.2f}% at {_pct(res['magicpig']['touched'])})")
+                           f"({100 * delta:+.2f}% at {_pct(res['magicpig']['touched'])}"
+                           + _ppl_verdict(res) + ")")
     nd = data.get("needle")
     if nd:
         have = {int(n): len(c) for n, c in nd["contexts"].items()}
@@ -483,7 +523,8 @@ def targets(data):
                 mp = 100 * np.mean([c["magicpig"]["correct"] for c in cases])
                 out.append(f"- passkey accuracy within 2 points of dense, {n} tokens "
                            f"({len(cases)} cases): **{'met' if dense - mp <= 2 else 'missed'}**"
-                           f" (dense {dense:.1f}%, MagicPIG {mp:.1f}%)")
+                           f" (dense {dense:.1f}%, MagicPIG {mp:.1f}%; difference "
+                           f"{_needle_interval(cases)} points, 95% CI)")
     return "\n".join(out) + "\n"
 
 
