@@ -42,6 +42,8 @@ def load(model, library, capacity):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--attention", choices=["dense", "magicpig"], default="magicpig")
+    p.add_argument("--weight-type", choices=["f32", "bf16"], default="f32",
+                   help="element type of the weight matrices (without --library)")
     p.add_argument("--library", help="a graph from magicpig-compile")
     p.add_argument("--compare", metavar="SO", help="a second graph to compare logits with")
     p.add_argument("--tokens", type=int, default=4096)
@@ -61,7 +63,8 @@ def main():
         from magicpig.graph_cache import compiled_graph, file_key
 
         library = compiled_graph(model, file_key(path), args.attention,
-                                 MagicPigOptions.for_model(model.config.head_dim))
+                                 MagicPigOptions.for_model(model.config.head_dim),
+                                 weight_type=args.weight_type)
 
     backend = load(model, library, len(ids) + args.steps)
     before = resource.getrusage(resource.RUSAGE_SELF)

@@ -25,7 +25,8 @@ namespace {
 
 /// True for an op that only moves elements of its single input: a
 /// linalg.transpose, a linalg.broadcast, or an all-parallel linalg.generic
-/// whose body yields its input and whose output map is a permutation.
+/// whose body yields its input, or its input widened by arith.extf (a
+/// magicpig-narrow-weights weight), and whose output map is a permutation.
 bool isPureCopy(Operation *op) {
   auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
   if (!linalgOp || !linalgOp.hasPureTensorSemantics() ||
@@ -40,9 +41,13 @@ bool isPureCopy(Operation *op) {
     return false;
   Block &body = generic.getRegion().front();
   auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-  return body.getOperations().size() == 1 && yield &&
-         yield.getNumOperands() == 1 &&
-         yield.getOperand(0) == body.getArgument(0);
+  if (!yield || yield.getNumOperands() != 1)
+    return false;
+  Value yielded = yield.getOperand(0);
+  if (auto widen = yielded.getDefiningOp<arith::ExtFOp>();
+      widen && body.getOperations().size() == 2)
+    return widen.getIn() == body.getArgument(0);
+  return body.getOperations().size() == 1 && yielded == body.getArgument(0);
 }
 
 /// Fuses every single-use pure-copy producer of an input of `generic` into

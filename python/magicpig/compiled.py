@@ -188,6 +188,25 @@ def entry_point(library, functions, name, path):
                              for a in functions[name]["arguments"]])
 
 
+def to_bf16(array):
+    """f32 -> bf16 bit patterns (uint16), rounded to nearest even: what a
+    graph compiled with --weight-type=bf16 takes for its weight matrices."""
+    bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32)
+    rounded = (bits + np.uint32(0x7FFF) + ((bits >> np.uint32(16)) & np.uint32(1)))
+    out = (rounded >> np.uint32(16)).astype(np.uint16)
+    nan = np.isnan(array)
+    if nan.any():  # rounding could carry a NaN's payload into infinity
+        out[nan] = np.uint16(0x7FC0)
+    return out
+
+
+def as_weight(array, dtype):
+    """A weight in the element type the graph's argument has (f32 or bf16)."""
+    if dtype == "bf16":
+        return to_bf16(array)
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
 def check_weights(names, weights, arguments, path):
     """The weights must be the graph's leading arguments, shape for shape."""
     expected = len(arguments)
@@ -197,7 +216,7 @@ def check_weights(names, weights, arguments, path):
                             f"graph takes {expected}")
     for i, (name, w, arg) in enumerate(zip(names, weights, arguments)):
         want = arg["shape"]
-        if arg["dtype"] != "f32" or len(want) != w.ndim or any(
+        if arg["dtype"] not in ("f32", "bf16") or len(want) != w.ndim or any(
                 n != -1 and n != m for n, m in zip(want, w.shape)):
             shape = "x".join("?" if n == -1 else str(n) for n in want)
             raise MagicPigError(f"the weights do not match the compiled graph {path}: "
@@ -227,12 +246,13 @@ class CompiledModel:
         self.options = info["options"]
         self.sparse_layers = info["sparse_layers"]
         self.returns_counts = bool(self.options.get("return-counts"))
-        weights = [np.ascontiguousarray(w, dtype=np.float32) for w in weights]
+        weights = [np.asarray(w) for w in weights]
         names = names or [f"#{i}" for i in range(len(weights))]
         # prefill(<weights>, tokens)
-        check_weights(names, weights, functions["prefill"]["arguments"][:-1],
-                      library_path)
-        self.bound_weights = BoundArguments(weights)
+        arguments = functions["prefill"]["arguments"][:-1]
+        check_weights(names, weights, arguments, library_path)
+        self.bound_weights = BoundArguments(
+            [as_weight(w, a["dtype"]) for w, a in zip(weights, arguments)])
 
     def prefill(self, tokens):
         """tokens `[1, N]` -> (logits, k_cache, v_cache, index buffers)."""

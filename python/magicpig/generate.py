@@ -59,6 +59,10 @@ def build_parser():
     p.add_argument("--chip", metavar="SM",
                    help="--target cuda: the GPU's chip, e.g. sm_80, sm_90 "
                         "(default sm_90)")
+    p.add_argument("--weight-type", choices=["f32", "bf16"], default="f32",
+                   help="element type of the compiled graph's weight matrices: "
+                        "f32 (default), or bf16 (half the bytes a decode step "
+                        "reads: about 1.3x faster decoding, logits within ~1%%)")
     p.add_argument("--gguf", metavar="FILE",
                    help="a Llama GGUF (default: SmolLM2-135M-Instruct from PyPI)")
     p.add_argument("--no-chat-template", action="store_true",
@@ -124,6 +128,10 @@ def validate(args):
         raise MagicPigError("--target cuda needs --backend compiled")
     if args.chip and args.target != "cuda":
         raise MagicPigError("--chip needs --target cuda")
+    if args.weight_type != "f32" and (args.backend != "compiled" or args.library):
+        raise MagicPigError("--weight-type applies when generate compiles the graph "
+                            "(--backend compiled, no --library: a graph's weight "
+                            "type is fixed when it is compiled)")
 
 
 def check_library_options(args, compiled_options, library):
@@ -249,7 +257,8 @@ def main(argv=None):
             from magicpig.graph_cache import compiled_graph, file_key
 
             library = compiled_graph(model, file_key(path), args.attention, options,
-                                     target=args.target, chip=args.chip)
+                                     target=args.target, chip=args.chip,
+                                     weight_type=args.weight_type)
         backend = CompiledBackend(model, library, args.attention, len(ids) + max_new)
         if args.library:
             check_library_options(args, backend.compiled.options, library)

@@ -37,10 +37,16 @@ def find_compiler():
                         "or use --backend reference")
 
 
-def compile_flags(attention, options, target="cpu", chip=None):
-    """magicpig-compile flags for an attention, MagicPigOptions and a target
-    ('cpu', or 'cuda' for the GPU `chip`)."""
+def compile_flags(attention, options, target="cpu", chip=None, weight_type="f32",
+                  min_weight_elements=None):
+    """magicpig-compile flags for an attention, MagicPigOptions, a target
+    ('cpu', or 'cuda' for the GPU `chip`), the weights' element type ('f32'
+    or 'bf16') and, when given, the least size of a weight matrix."""
     flags = [f"--attention={attention}"]
+    if weight_type != "f32":
+        flags.append(f"--weight-type={weight_type}")
+    if min_weight_elements is not None:
+        flags.append(f"--min-weight-elements={min_weight_elements}")
     if target == "cuda":
         flags += ["--target=cuda", f"--chip={chip or DEFAULT_CHIP}"]
     if attention == "magicpig":
@@ -104,14 +110,16 @@ def compile_once(mlir, library, flags, compiler):
 
 
 def compiled_graph(model, model_key, attention, options, root=None, target="cpu",
-                   chip=None):
-    """Path of the library of `model` compiled with `attention`, `options`
-    and `target`, building what is missing."""
+                   chip=None, weight_type="f32", min_weight_elements=None):
+    """Path of the library of `model` compiled with `attention`, `options`,
+    `target`, `weight_type` and `min_weight_elements`, building what is
+    missing."""
     compiler = find_compiler()
     root = root or os.path.join(cache_dir(), "graphs")
     directory = os.path.join(root, _digest(model_key))
     mlir = export_once(model, directory)
-    flags = compile_flags(attention, options, target, chip)
+    flags = compile_flags(attention, options, target, chip, weight_type,
+                          min_weight_elements)
     st = os.stat(compiler)
     name = f"{attention}{'-cuda' if target == 'cuda' else ''}-{_digest(*flags, compiler, str(st.st_mtime_ns))}.so"
     return compile_once(mlir, os.path.join(directory, name), flags, compiler)

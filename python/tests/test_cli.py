@@ -67,6 +67,10 @@ def test_error_through_python_dash_m(prompt):
     (["--seed", "-1"], "--seed must be in 0..2^64-1"),
     (["--target", "cuda", "--backend", "reference"], "--target cuda needs --backend compiled"),
     (["--chip", "sm_80"], "--chip needs --target cuda"),
+    (["--weight-type", "bf16", "--library", "x.so"],
+     "--weight-type applies when generate compiles the graph"),
+    (["--weight-type", "bf16", "--backend", "reference"],
+     "--weight-type applies when generate compiles the graph"),
 ])
 def test_generate_rejects_bad_options(capsys, prompt, flags, text):
     assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",

@@ -33,6 +33,7 @@ ATOL = 1e-4
 PROMPT = 80      # tokens: sink 4 + hashed middle 60 + window 16
 NEW_TOKENS = 12
 SINK, WINDOW = 4, 16
+BF16_MIN_ELEMENTS = 1024
 COMPLETE = MagicPigOptions(lsh_bits=1, lsh_tables=64, min_collisions=1,
                            sink_tokens=SINK, window_tokens=WINDOW, dense_layers=(-1,))
 PAPER = MagicPigOptions(sink_tokens=SINK, window_tokens=WINDOW, dense_layers=(0,))
@@ -53,10 +54,16 @@ def graphs(model, tmp_path_factory, monkeypatch_module):
 
     monkeypatch_module.setenv("MAGICPIG_COMPILE", project_tool("magicpig-compile"))
     root = str(tmp_path_factory.mktemp("graphs"))
-    return {name: compiled_graph(model, "tiny-seed5", attention, options, root=root)
-            for name, attention, options in [("dense", "dense", MagicPigOptions()),
-                                             ("complete", "magicpig", COMPLETE),
-                                             ("paper", "magicpig", PAPER)]}
+    graphs = {name: compiled_graph(model, "tiny-seed5", attention, options, root=root)
+              for name, attention, options in [("dense", "dense", MagicPigOptions()),
+                                               ("complete", "magicpig", COMPLETE),
+                                               ("paper", "magicpig", PAPER)]}
+    # The tiny model's matrices are small: take those of at least 1024
+    # elements for weights.
+    graphs["dense-bf16"] = compiled_graph(model, "tiny-seed5", "dense", MagicPigOptions(),
+                                          root=root, weight_type="bf16",
+                                          min_weight_elements=BF16_MIN_ELEMENTS)
+    return graphs
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +163,47 @@ def test_parallel_token_loops_give_the_same_logits(model, graphs, prompt, dense_
     tokens, logits, _ = run(model, library, prompt, "dense")
     assert tokens == dense_run[0]
     np.testing.assert_array_equal(logits.numpy(), dense_run[1].numpy())
+
+
+def test_bf16_weights_match_eager_on_rounded_weights(model, graphs, prompt):
+    """--weight-type=bf16: the weight matrices are passed rounded to bf16
+    and widened in the graph, so the graph must equal the eager model whose
+    matrices torch rounded to bf16 (an independent rounding), within the f32
+    tolerance; the norm vectors stay f32."""
+    import copy
+
+    tokens, logits, backend = run(model, graphs["dense-bf16"], prompt, "dense")
+    arguments = backend.compiled.info["functions"]["decode"]["arguments"]
+    named = list(model.named_parameters())
+    narrowed = [p.dim() == 2 and p.numel() >= BF16_MIN_ELEMENTS for _, p in named]
+    assert sum(narrowed) >= 3 * 7  # the matrices of every layer, and more
+    for (name, p), arg, narrow in zip(named, arguments, narrowed):
+        assert arg["dtype"] == ("bf16" if narrow else "f32"), name
+    assert backend.compiled.options["weight-type"] == "bf16"
+
+    rounded = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in rounded.parameters():
+            if p.dim() == 2 and p.numel() >= BF16_MIN_ELEMENTS:
+                p.copy_(p.to(torch.bfloat16).float())
+        eager = rounded(torch.tensor([prompt + tokens[:-1]]))[0, PROMPT - 1:]
+        original = model(torch.tensor([prompt + tokens[:-1]]))[0, PROMPT - 1:]
+    np.testing.assert_allclose(logits.numpy(), eager.numpy(), rtol=0, atol=ATOL)
+    # ... and the rounding is visible: the f32 model's logits differ more.
+    assert np.abs(logits.numpy() - original.numpy()).max() > 10 * ATOL
+
+
+def test_to_bf16_rounds_like_torch():
+    """magicpig.compiled.to_bf16 against torch's f32 -> bf16 conversion:
+    round to nearest even, ties, subnormals, infinities and NaN."""
+    from magicpig.compiled import to_bf16
+
+    rng = np.random.default_rng(3)
+    scales = 10.0 ** rng.integers(-40, 38, 10000)
+    special = [0.0, -0.0, 1.0 + 2.0 ** -8, 1.0 + 3 * 2.0 ** -8, np.inf, -np.inf, 1e-40,
+               3.3895314e38]
+    x = np.concatenate([rng.standard_normal(10000) * scales, special]).astype(np.float32)
+    want = torch.from_numpy(x).to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16)
+    np.testing.assert_array_equal(to_bf16(x), want)
+    nan = to_bf16(np.array([np.nan], dtype=np.float32))
+    assert torch.from_numpy(nan.view(np.int16)).view(torch.bfloat16).float().isnan().all()

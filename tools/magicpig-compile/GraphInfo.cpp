@@ -73,6 +73,9 @@ llvm::json::Object describeEntryPoints(ModuleOp module) {
 }
 
 void embedGraphInfo(ModuleOp module, StringRef text) {
+  // A --lowering-pipeline that does not reach the LLVM dialect leaves it
+  // unloaded; the global needs it either way.
+  module.getContext()->getOrLoadDialect<LLVM::LLVMDialect>();
   OpBuilder b(module.getBodyRegion());
   std::string bytes = text.str();
   bytes.push_back('\0');

@@ -130,6 +130,15 @@ static cl::opt<bool> reorderContractions(
     "contraction-loop-order", cl::init(true), cl::cat(category),
     cl::desc("Run --magicpig-contraction-loop-order before lowering: matmul "
              "loops (i, k, j) so that LLVM vectorizes the innermost one"));
+static cl::opt<std::string> weightType(
+    "weight-type", cl::init("f32"), cl::cat(category),
+    cl::desc("Element type of the weight matrix arguments: f32, or bf16 "
+             "(--magicpig-narrow-weights: half the bytes a decode step "
+             "reads, widened to f32 as they are loaded)"));
+static cl::opt<int64_t> minWeightElements(
+    "min-weight-elements", cl::init(65536), cl::cat(category),
+    cl::desc("Least elements of a static rank-2 argument or input taken for "
+             "a weight matrix (--weight-type=bf16, --parallel-contractions)"));
 static cl::opt<std::string> chip(
     "chip", cl::init("sm_90"), cl::cat(category),
     cl::desc("--target=cuda: NVIDIA chip of the kernels (sm_80 or newer)"));
@@ -338,6 +347,11 @@ int main(int argc, char **argv) {
                                       : "{parallel-token-loops=false}");
   if (optLevel > 3)
     return fail("-O must be 0 to 3");
+  if (minWeightElements < 1)
+    return fail("--min-weight-elements must be >= 1");
+  if (weightType != "f32" && weightType != "bf16")
+    return fail("--weight-type must be f32 or bf16, got '" + weightType +
+                "'");
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -376,13 +390,17 @@ int main(int argc, char **argv) {
     graphPipeline += ",magicpig-split-appended-kv";
   if (stridedKVArguments)
     graphPipeline += ",magicpig-strided-kv-arguments";
+  std::string weights =
+      "{min-weight-elements=" + std::to_string(minWeightElements) + "}";
+  if (weightType == "bf16")
+    graphPipeline += ",magicpig-narrow-weights" + weights;
   if (reorderContractions)
     graphPipeline += ",magicpig-contraction-loop-order";
   bool splitContractions = parallelContractions.getNumOccurrences()
                                 ? bool(parallelContractions)
                                 : target == Target::CPU;
   if (splitContractions)
-    graphPipeline += ",magicpig-parallel-contractions";
+    graphPipeline += ",magicpig-parallel-contractions" + weights;
   if (failed(progress.stage("raise attention" +
                                 std::string(attention == "magicpig"
                                                 ? " + sparsify"
@@ -409,7 +427,8 @@ int main(int argc, char **argv) {
       {"seed", uint64_t(seed)},
       {"dense-layers", denseLayers.empty() ? llvm::json::Value(nullptr)
                                            : llvm::json::Value(std::move(dense))},
-      {"return-counts", attention == "magicpig" && returnCounts}};
+      {"return-counts", attention == "magicpig" && returnCounts},
+      {"weight-type", weightType.getValue()}};
   std::string infoText;
   llvm::raw_string_ostream(infoText) << llvm::json::Value(std::move(info));
 

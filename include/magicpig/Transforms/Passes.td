@@ -184,6 +184,44 @@ def MagicPIGStridedKVArguments
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def MagicPIGNarrowWeights
+    : Pass<"magicpig-narrow-weights", "::mlir::ModuleOp"> {
+  let summary = "Take the weight matrices as bf16 arguments, widened where "
+                "they are read";
+  let description = [{
+    A decode step of a small model reads every weight once, so its time is
+    the weights' bytes over the memory bandwidth. This pass halves those
+    bytes: each argument of a public function that
+
+    - is a statically shaped f32 tensor of rank 2 with at least
+      `min-weight-elements` elements (a weight matrix; the norm vectors are
+      rank 1, the caches have a dynamic size, and a decode step's
+      activations are far smaller than its weights),
+    - is only read: an `ins` operand of linalg ops, or the source of
+      `tensor.extract` (an embedding lookup),
+
+    becomes a bf16 tensor. Every linalg use reads it through its own
+    widening `linalg.generic` (`arith.extf`, all-parallel, identity maps),
+    which `magicpig-contraction-loop-order` folds into the contraction that
+    consumes it, so the widening happens as the weight is loaded and no f32
+    copy is made; an extract reads the bf16 element and widens it.
+    Accumulation stays f32. The caller passes the weights rounded to bf16
+    (round to nearest even); the graph info reports them as `bf16`.
+
+    Example: `%w: tensor<1536x576xf32>` read by a `linalg.transpose` becomes
+    `%w: tensor<1536x576xbf16>`, and the transpose reads
+    `linalg.generic {...} ins(%w) { arith.extf ... }`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"minWeightElements", "min-weight-elements", "int64_t",
+           /*default=*/"65536",
+           "Smallest argument (elements) taken for a weight matrix">,
+  ];
+}
+
 def MagicPIGParallelContractions : Pass<"magicpig-parallel-contractions"> {
   let summary = "Split the output features of large contractions over threads";
   let description = [{

@@ -9,6 +9,7 @@
 #include "LoweringUtils.h"
 
 #include "magicpig/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -53,12 +54,13 @@ static bool isReassociable(Operation *op) {
                                   arith::FastMathFlags::reassoc);
 }
 
-/// out + in0 * in1 (either order of the add), both reassociable.
+/// out + in0 * in1 (either order of the add), both reassociable; in1 may be
+/// read through an arith.extf (a bf16 weight, magicpig-narrow-weights).
 static bool isMultiplyAccumulate(linalg::GenericOp op) {
   Block &body = op.getRegion().front();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
-  if (!add || !isReassociable(add) || body.getOperations().size() != 3)
+  if (!add || !isReassociable(add))
     return false;
   Value out = body.getArgument(2);
   Value product = add.getLhs() == out ? add.getRhs() : add.getLhs();
@@ -68,6 +70,14 @@ static bool isMultiplyAccumulate(linalg::GenericOp op) {
   if (!mul || !isReassociable(mul))
     return false;
   Value x = body.getArgument(0), y = body.getArgument(1);
+  size_t ops = 3;
+  for (Operation *user : y.getUsers())
+    if (auto widen = dyn_cast<arith::ExtFOp>(user)) {
+      y = widen.getOut();
+      ops = 4;
+    }
+  if (body.getOperations().size() != ops)
+    return false;
   return (mul.getLhs() == x && mul.getRhs() == y) ||
          (mul.getLhs() == y && mul.getRhs() == x);
 }
@@ -114,7 +124,9 @@ static std::optional<RowContraction> match(linalg::GenericOp op,
   auto aType = cast<MemRefType>(m.a.getType());
   auto wType = cast<MemRefType>(m.w.getType());
   auto cType = cast<MemRefType>(m.c.getType());
-  if (!aType.getElementType().isF32() || !wType.getElementType().isF32() ||
+  Type wElement = wType.getElementType();
+  if (!aType.getElementType().isF32() ||
+      !(wElement.isF32() || wElement.isBF16()) ||
       !cType.getElementType().isF32() || !wType.hasStaticShape())
     return std::nullopt;
   m.n = wType.getDimSize(0);
@@ -151,10 +163,17 @@ static void buildRegisterBlock(ImplicitLocOpBuilder &b,
   SmallVector<Value> sums = buildFor(
       b, constantIndex(b, 0), constantIndex(b, m.k), constantIndex(b, width),
       init, [&](ImplicitLocOpBuilder &b, Value kk, ValueRange acc) {
+        // A bf16 weight is widened as it is loaded.
+        Type wElement = cast<MemRefType>(m.w.getType()).getElementType();
         SmallVector<Value> w;
-        for (int64_t c = 0; c < kColumns; ++c)
-          w.push_back(vector::LoadOp::create(b, vectorType, m.w,
-                                             ValueRange{colIndex[c], kk}));
+        for (int64_t c = 0; c < kColumns; ++c) {
+          Value row = vector::LoadOp::create(
+              b, VectorType::get({width}, wElement), m.w,
+              ValueRange{colIndex[c], kk});
+          w.push_back(wElement.isF32()
+                          ? row
+                          : arith::ExtFOp::create(b, vectorType, row));
+        }
         SmallVector<Value> next;
         for (int64_t r = 0; r < rows; ++r) {
           Value x = vector::LoadOp::create(b, vectorType, m.a,
@@ -300,6 +319,9 @@ private:
     std::string name = "__magicpig_row_contraction_b" +
                        std::to_string(m.batch) + "_n" + std::to_string(m.n) +
                        "_k" + std::to_string(m.k) +
+                       (cast<MemRefType>(m.w.getType()).getElementType().isBF16()
+                            ? "_bf16"
+                            : "") +
                        (nested ? "_serial" : "");
     if (auto existing = module.lookupSymbol<func::FuncOp>(name))
       return existing;

@@ -2,7 +2,10 @@
 // (a prefill's projections) lowered by --magicpig-lower-row-contractions
 // (in the CPU pipeline) to parallel, register-blocked vector loops, against
 // the same contraction without `reassoc` flags, which the pass leaves to
-// plain scalar loops. Row counts 1, 3, 4, 5, 67 and 130 cover whole 4-row
+// plain scalar loops. Each row count runs twice: with W in f32, and with W
+// in bf16 widened in the body (a --magicpig-narrow-weights weight, loaded as
+// bf16 vectors and extended), against the loops over the same bf16 values
+// widened beforehand. Row counts 1, 3, 4, 5, 67 and 130 cover whole 4-row
 // register blocks, the 1-row tail, several 64-row tasks and a partial one;
 // N = 132 leaves a partial 64-row block of W. K = 48 terms of magnitude
 // <= 1: the two summation orders differ by a few f32 ulps of the sums of
@@ -18,10 +21,17 @@
 // LOWERED-LABEL: func.func @blocked(
 // LOWERED-NOT:   linalg.generic
 // LOWERED:       call @__magicpig_row_contraction_b1_n132_k48(
+// LOWERED-LABEL: func.func @blocked_bf16(
+// LOWERED-NOT:   linalg.generic
+// LOWERED:       call @__magicpig_row_contraction_b1_n132_k48_bf16(
 // LOWERED-LABEL: func.func @loops(
 // LOWERED:       linalg.generic
 // LOWERED-LABEL: func.func private @__magicpig_row_contraction_b1_n132_k48(
 // LOWERED:       scf.parallel
+// LOWERED:       vector.fma
+// LOWERED-LABEL: func.func private @__magicpig_row_contraction_b1_n132_k48_bf16(
+// LOWERED:       %[[WB:.+]] = vector.load %{{.+}} : memref<132x48xbf16, strided<[?, 1], offset: ?>>, vector<16xbf16>
+// LOWERED:       arith.extf %[[WB]] : vector<16xbf16> to vector<16xf32>
 // LOWERED:       vector.fma
 
 // CHECK: rows 1: max |blocked - loops| < 2e-5: 1, max |loops| > 0.1: 1
@@ -30,6 +40,9 @@
 // CHECK: rows 5: max |blocked - loops| < 2e-5: 1, max |loops| > 0.1: 1
 // CHECK: rows 67: max |blocked - loops| < 2e-5: 1, max |loops| > 0.1: 1
 // CHECK: rows 130: max |blocked - loops| < 2e-5: 1, max |loops| > 0.1: 1
+// CHECK: rows 1 bf16 W: max |blocked - loops| < 2e-5: 1, max |loops| > 0.1: 1
+// CHECK: rows 67 bf16 W: max |blocked - loops| < 2e-5: 1, max |loops| > 0.1: 1
+// CHECK: rows 130 bf16 W: max |blocked - loops| < 2e-5: 1, max |loops| > 0.1: 1
 
 #a = affine_map<(b, i, j, k) -> (b, i, k)>
 #w = affine_map<(b, i, j, k) -> (j, k)>
@@ -101,6 +114,24 @@ func.func @blocked(%a: tensor<1x?x48xf32>, %w: tensor<132x48xf32>) -> tensor<1x?
   return %r : tensor<1x?x132xf32>
 }
 
+func.func @blocked_bf16(%a: tensor<1x?x48xf32>, %w: tensor<132x48xbf16>) -> tensor<1x?x132xf32> {
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %m = tensor.dim %a, %c1 : tensor<1x?x48xf32>
+  %e = tensor.empty(%m) : tensor<1x?x132xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x?x132xf32>) -> tensor<1x?x132xf32>
+  %r = linalg.generic {indexing_maps = [#a, #w, #c],
+                       iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %w : tensor<1x?x48xf32>, tensor<132x48xbf16>) outs(%z : tensor<1x?x132xf32>) {
+  ^bb0(%x: f32, %y: bf16, %acc: f32):
+    %yw = arith.extf %y : bf16 to f32
+    %p = arith.mulf %x, %yw fastmath<reassoc,contract> : f32
+    %s = arith.addf %acc, %p fastmath<reassoc,contract> : f32
+    linalg.yield %s : f32
+  } -> tensor<1x?x132xf32>
+  return %r : tensor<1x?x132xf32>
+}
+
 func.func @loops(%a: tensor<1x?x48xf32>, %w: tensor<132x48xf32>) -> tensor<1x?x132xf32> {
   %c1 = arith.constant 1 : index
   %zero = arith.constant 0.0 : f32
@@ -138,12 +169,7 @@ func.func @compare(%x: tensor<1x?x132xf32>, %y: tensor<1x?x132xf32>) -> (f32, f3
   return %d, %m : f32, f32
 }
 
-func.func @check(%rows: index) {
-  %e = tensor.empty(%rows) : tensor<1x?x48xf32>
-  %a = func.call @fill_a(%e) : (tensor<1x?x48xf32>) -> tensor<1x?x48xf32>
-  %w = func.call @fill_w() : () -> tensor<132x48xf32>
-  %x = func.call @blocked(%a, %w) : (tensor<1x?x48xf32>, tensor<132x48xf32>) -> tensor<1x?x132xf32>
-  %y = func.call @loops(%a, %w) : (tensor<1x?x48xf32>, tensor<132x48xf32>) -> tensor<1x?x132xf32>
+func.func @report(%rows: index, %x: tensor<1x?x132xf32>, %y: tensor<1x?x132xf32>, %label: i1) {
   %d, %m = func.call @compare(%x, %y) : (tensor<1x?x132xf32>, tensor<1x?x132xf32>) -> (f32, f32)
   %tol = arith.constant 2.0e-5 : f32
   %one = arith.constant 0.1 : f32
@@ -152,10 +178,33 @@ func.func @check(%rows: index) {
   %n = arith.index_cast %rows : index to i64
   vector.print str "rows "
   vector.print %n : i64 punctuation <no_punctuation>
+  scf.if %label {
+    vector.print str " bf16 W"
+  }
   vector.print str ": max |blocked - loops| < 2e-5: "
   vector.print %ok : i1 punctuation <no_punctuation>
   vector.print str ", max |loops| > 0.1: "
   vector.print %big : i1
+  return
+}
+
+func.func @check(%rows: index, %bf16: i1) {
+  %e = tensor.empty(%rows) : tensor<1x?x48xf32>
+  %a = func.call @fill_a(%e) : (tensor<1x?x48xf32>) -> tensor<1x?x48xf32>
+  %w = func.call @fill_w() : () -> tensor<132x48xf32>
+  scf.if %bf16 {
+    %eb = tensor.empty() : tensor<132x48xbf16>
+    %wb = linalg.map { arith.truncf } ins(%w : tensor<132x48xf32>) outs(%eb : tensor<132x48xbf16>)
+    %ew = tensor.empty() : tensor<132x48xf32>
+    %wx = linalg.map { arith.extf } ins(%wb : tensor<132x48xbf16>) outs(%ew : tensor<132x48xf32>)
+    %x = func.call @blocked_bf16(%a, %wb) : (tensor<1x?x48xf32>, tensor<132x48xbf16>) -> tensor<1x?x132xf32>
+    %y = func.call @loops(%a, %wx) : (tensor<1x?x48xf32>, tensor<132x48xf32>) -> tensor<1x?x132xf32>
+    func.call @report(%rows, %x, %y, %bf16) : (index, tensor<1x?x132xf32>, tensor<1x?x132xf32>, i1) -> ()
+  } else {
+    %x = func.call @blocked(%a, %w) : (tensor<1x?x48xf32>, tensor<132x48xf32>) -> tensor<1x?x132xf32>
+    %y = func.call @loops(%a, %w) : (tensor<1x?x48xf32>, tensor<132x48xf32>) -> tensor<1x?x132xf32>
+    func.call @report(%rows, %x, %y, %bf16) : (index, tensor<1x?x132xf32>, tensor<1x?x132xf32>, i1) -> ()
+  }
   return
 }
 
@@ -166,11 +215,16 @@ func.func @main() {
   %r5 = arith.constant 5 : index
   %r67 = arith.constant 67 : index
   %r130 = arith.constant 130 : index
-  func.call @check(%r1) : (index) -> ()
-  func.call @check(%r3) : (index) -> ()
-  func.call @check(%r4) : (index) -> ()
-  func.call @check(%r5) : (index) -> ()
-  func.call @check(%r67) : (index) -> ()
-  func.call @check(%r130) : (index) -> ()
+  %f = arith.constant false
+  %t = arith.constant true
+  func.call @check(%r1, %f) : (index, i1) -> ()
+  func.call @check(%r3, %f) : (index, i1) -> ()
+  func.call @check(%r4, %f) : (index, i1) -> ()
+  func.call @check(%r5, %f) : (index, i1) -> ()
+  func.call @check(%r67, %f) : (index, i1) -> ()
+  func.call @check(%r130, %f) : (index, i1) -> ()
+  func.call @check(%r1, %t) : (index, i1) -> ()
+  func.call @check(%r67, %t) : (index, i1) -> ()
+  func.call @check(%r130, %t) : (index, i1) -> ()
   return
 }
