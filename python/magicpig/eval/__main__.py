@@ -109,7 +109,7 @@ def build_parser():
     g.add_argument("--compiled-contexts", type=_ints, default=None,
                    help="contexts of the compiled check (default: --contexts)")
     g = p.add_argument_group("end to end")
-    g.add_argument("--ppl-texts", type=int, default=2, help="held-out texts per context")
+    g.add_argument("--ppl-texts", type=int, default=4, help="held-out texts per context")
     g.add_argument("--ppl-tokens", type=int, default=64,
                    help="tokens per text scored through decode steps")
     g.add_argument("--cases", type=int, default=50, help="needle cases per context")

@@ -444,7 +444,7 @@ def run_sizes(data):
                                                       key=lambda t: int(t[0]))))
     out.append("\nThe full evaluation is `python3 -m magicpig.eval` with its defaults "
                "(contexts 2048, 4096, 8192; all 30 layers; 8 queries; 50 passkey cases "
-               "and 2 perplexity texts per context); `--help` lists the size options. "
+               "and 4 perplexity texts per context); `--help` lists the size options. "
                "Captured caches and results are kept in `--work-dir` (default "
                "~/.cache/magicpig/eval), so phases can be run separately and the needle "
                "phase resumes where it stopped.\n")
