@@ -5,6 +5,8 @@ Hq 9, Hkv 3, d 64):
   - a projection of N token rows, C = A W^T with A [1, N, 576] and W
     [1536, 576], as magicpig-contraction-loop-order leaves it and
     magicpig-lower-row-contractions compiles it, vs torch.nn.functional.linear;
+    and the same with W passed in bf16 (--weight-type=bf16), vs linear on
+    the rounded weights;
   - causal attention of N queries over N keys (magicpig.attention causal,
     the prefill's attention after raising) vs scaled_dot_product_attention
     (is_causal, enable_gqa).
@@ -62,15 +64,15 @@ func.func @attention(%q: tensor<1x9x?x64xf32>, %k: tensor<1x3x?x64xf32>, %v: ten
 """
 
 
-def compile_function(source, name, directory, compiler):
+def compile_function(source, name, directory, compiler, flags=(), library_name=None):
     from magicpig.compiled import entry_point, read_graph_info
 
     mlir = os.path.join(directory, f"{name}.mlir")
-    library = os.path.join(directory, f"{name}.so")
+    library = os.path.join(directory, f"{library_name or name}.so")
     with open(mlir, "w") as f:
         f.write(source)
-    subprocess.run([compiler, mlir, "-o", library, "--quiet", "--attention=dense"],
-                   check=True)
+    subprocess.run([compiler, mlir, "-o", library, "--quiet", "--attention=dense",
+                    *flags], check=True)
     handle = ctypes.CDLL(library)
     return entry_point(handle, read_graph_info(handle, library)["functions"], name,
                        library)
@@ -104,6 +106,8 @@ def main():
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory() as directory:
         projection = compile_function(PROJECTION, "projection", directory, compiler)
+        projection_bf16 = compile_function(PROJECTION, "projection", directory, compiler,
+                                           ["--weight-type=bf16"], "projection_bf16")
         attention = compile_function(ATTENTION, "attention", directory, compiler)
 
         a = rng.standard_normal((1, n, 576), dtype=np.float32)
@@ -114,6 +118,20 @@ def main():
             torch.from_numpy(a), torch.from_numpy(w)), args.repeats)
         diff = np.abs(out - ref.numpy()).max()
         print(f"| projection [{n}, 576] x [1536, 576]^T | {ours * 1e3:.1f} | "
+              f"{flops / ours / 1e9:.0f} | {theirs * 1e3:.1f} | {flops / theirs / 1e9:.0f} "
+              f"| {diff:.1e} |")
+
+        # W passed as bf16 and widened in the kernel; PyTorch gets the same
+        # rounded weights in f32.
+        from magicpig.compiled import to_bf16
+
+        w16 = to_bf16(w)
+        w_rounded = torch.from_numpy(w).to(torch.bfloat16).float()
+        ours, (out,) = best_time(lambda: projection_bf16(a, w16), args.repeats)
+        theirs, ref = best_time(lambda: torch.nn.functional.linear(
+            torch.from_numpy(a), w_rounded), args.repeats)
+        diff = np.abs(out - ref.numpy()).max()
+        print(f"| projection, W in bf16 (--weight-type=bf16) | {ours * 1e3:.1f} | "
               f"{flops / ours / 1e9:.0f} | {theirs * 1e3:.1f} | {flops / theirs / 1e9:.0f} "
               f"| {diff:.1e} |")
 

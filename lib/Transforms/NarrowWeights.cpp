@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::magicpig {
@@ -55,11 +56,38 @@ static Value widen(OpBuilder &b, Location loc, Value narrow,
   return generic.getResult(0);
 }
 
+/// Folds the widening generic feeding `operand` of a linalg.generic into
+/// it, so the generic reads the bf16 weight itself. Named ops (a transpose)
+/// keep their widening; magicpig-contraction-loop-order folds those chains.
+static void foldIntoGeneric(OpOperand &operand) {
+  auto consumer = dyn_cast<linalg::GenericOp>(operand.getOwner());
+  if (!consumer || !linalg::areElementwiseOpsFusable(&operand))
+    return;
+  Operation *producer = operand.get().getDefiningOp();
+  IRRewriter rewriter(consumer);
+  FailureOr<linalg::ElementwiseOpFusionResult> fused =
+      linalg::fuseElementwiseOps(rewriter, &operand);
+  if (failed(fused))
+    return;
+  for (auto [original, replacement] : fused->replacements)
+    rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
+      return use.getOwner() != producer;
+    });
+  rewriter.eraseOp(consumer);
+  rewriter.eraseOp(producer);
+}
+
 static void narrowArgument(BlockArgument arg) {
   auto wideType = cast<RankedTensorType>(arg.getType());
   OpBuilder b(arg.getContext());
   arg.setType(wideType.clone(b.getBF16Type()));
-  for (OpOperand &use : llvm::make_early_inc_range(arg.getUses())) {
+  // The rewrites below add uses of `arg` (the widenings, fused ops); only
+  // the original ones are visited.
+  SmallVector<OpOperand *> uses;
+  for (OpOperand &use : arg.getUses())
+    uses.push_back(&use);
+  for (OpOperand *operand : uses) {
+    OpOperand &use = *operand;
     Operation *user = use.getOwner();
     b.setInsertionPoint(user);
     if (auto extract = dyn_cast<tensor::ExtractOp>(user)) {
@@ -72,6 +100,7 @@ static void narrowArgument(BlockArgument arg) {
     }
     // One widening per use: each folds into its own consumer.
     use.set(widen(b, user->getLoc(), arg, wideType));
+    foldIntoGeneric(use);
   }
 }
 

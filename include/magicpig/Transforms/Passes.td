@@ -201,10 +201,12 @@ def MagicPIGNarrowWeights
       `tensor.extract` (an embedding lookup),
 
     becomes a bf16 tensor. Every linalg use reads it through its own
-    widening `linalg.generic` (`arith.extf`, all-parallel, identity maps),
-    which `magicpig-contraction-loop-order` folds into the contraction that
-    consumes it, so the widening happens as the weight is loaded and no f32
-    copy is made; an extract reads the bf16 element and widens it.
+    widening `linalg.generic` (`arith.extf`, all-parallel, identity maps):
+    folded at once into a consuming `linalg.generic`, and by
+    `magicpig-contraction-loop-order` into the contraction that a named
+    op (torch-mlir's weight transpose) feeds, so the widening happens as
+    the weight is loaded and no f32 copy is made; an extract reads the bf16
+    element and widens it.
     Accumulation stays f32. The caller passes the weights rounded to bf16
     (round to nearest even); the graph info reports them as `bf16`.
 

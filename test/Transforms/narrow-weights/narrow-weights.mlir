@@ -56,6 +56,15 @@ func.func @step(%emb: tensor<16x8xf32>, %norm: tensor<8xf32>, %w: tensor<4x8xf32
   return %y : tensor<1x4xf32>
 }
 
+// A weight read by a linalg.generic: the widening is folded into it at
+// once, which then reads the bf16 argument itself.
+// CHECK-LABEL: func.func @generic_reader(
+// CHECK-SAME:    %[[W:[a-z0-9]+]]: tensor<4x8xbf16>
+// CHECK:         linalg.generic {{.+}} ins(%{{.+}}, %[[W]] : tensor<1x8xf32>, tensor<4x8xbf16>)
+// CHECK:           arith.extf
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+
 // Left alone: a weight that is also written (an outs operand), one passed
 // to a call, every argument of a private function, and a matrix below
 // min-weight-elements.
@@ -67,6 +76,22 @@ func.func @step(%emb: tensor<16x8xf32>, %norm: tensor<8xf32>, %w: tensor<4x8xf32
 // CHECK-SAME:    tensor<4x8xf32>
 // CHECK-LABEL: func.func @small(
 // CHECK-SAME:    tensor<2x8xf32>
+func.func @generic_reader(%x: tensor<1x8xf32>, %w: tensor<4x8xf32>) -> tensor<1x4xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%e : tensor<1x4xf32>) -> tensor<1x4xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (i, k)>, affine_map<(i, j, k) -> (j, k)>,
+                                        affine_map<(i, j, k) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<1x8xf32>, tensor<4x8xf32>) outs(%z : tensor<1x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
 func.func @written(%w: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %one = arith.constant 1.0 : f32
   %r = linalg.fill ins(%one : f32) outs(%w : tensor<4x8xf32>) -> tensor<4x8xf32>
