@@ -32,7 +32,8 @@ def ConvertMagicPIGToSCF : Pass<"convert-magicpig-to-scf"> {
     and chunk of `keys-per-task` keys, the group's query heads against each
     key row, partial results merged by log-sum-exp. Many positions (a
     prefill: a dynamic query length or at least `vector-width` positions,
-    static heads and head dims, a value dim of whole vectors) run one task
+    static heads and head dims, a value dim of whole vectors, and at most
+    1 MiB of stack scratch per task) run one task
     per block of `vector-width` positions of a kv head's group, so every
     K/V row read serves the block's G * `vector-width` query rows: scores
     and values are register-blocked outer products over blocks of

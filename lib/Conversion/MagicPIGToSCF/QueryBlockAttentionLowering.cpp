@@ -53,11 +53,17 @@ struct QueryBlockShape {
 };
 } // namespace
 
+/// Stack scratch of one task above which the per-position loops are kept:
+/// worker threads' stacks are a few MiB.
+static constexpr int64_t kMaxScratchBytes = 1 << 20;
+
 /// The shapes the blocked lowering takes: a query-length dim that is
-/// dynamic or at least `width` long, static heads and head dims, and a
-/// value dim of whole vectors. Anything else keeps the per-position loops.
-static std::optional<QueryBlockShape> matchQueryBlocks(AttentionOp op,
-                                                       int64_t width) {
+/// dynamic or at least `width` long, static heads and head dims, a value
+/// dim of whole vectors, and a task's scratch (queries, scores and outputs
+/// of G * width rows) within kMaxScratchBytes. Anything else keeps the
+/// per-position loops.
+static std::optional<QueryBlockShape>
+matchQueryBlocks(AttentionOp op, int64_t width, int64_t keyBlock) {
   auto query = cast<MemRefType>(op.getQuery().getType());
   auto key = cast<MemRefType>(op.getKey().getType());
   auto value = cast<MemRefType>(op.getValue().getType());
@@ -72,6 +78,9 @@ static std::optional<QueryBlockShape> matchQueryBlocks(AttentionOp op,
       kvHeads < 1 || heads % kvHeads != 0 || ShapedType::isDynamic(headDim) ||
       headDim < 1 || ShapedType::isDynamic(valueDim) || valueDim < 1 ||
       valueDim % width != 0)
+    return std::nullopt;
+  int64_t rows = heads / kvHeads * width;
+  if (rows * (headDim + keyBlock + valueDim) * 4 > kMaxScratchBytes)
     return std::nullopt;
   return QueryBlockShape{heads / kvHeads, headDim, valueDim};
 }
@@ -466,7 +475,7 @@ struct QueryBlockAttentionLowering
   LogicalResult rewriteMemRefOp(AttentionOp op,
                                 PatternRewriter &rewriter) const override {
     std::optional<QueryBlockShape> shape =
-        matchQueryBlocks(op, options.vectorWidth);
+        matchQueryBlocks(op, options.vectorWidth, options.keyBlock);
     if (!shape)
       return rewriter.notifyMatchFailure(op, "not a many-query attention");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);

@@ -80,12 +80,16 @@ func.func @prefill_full(%q: memref<2x4x40x32xf32>, %k: memref<2x4x40x32xbf16>,
 
 // -----
 
-// Fewer positions than a vector (S = 8), and a value dim that is not whole
-// vectors (dv = 20), keep the per-position loops: their parallel loop runs
-// over (batch, kv head, position, task).
+// Fewer positions than a vector (S = 8), a value dim that is not whole
+// vectors (dv = 20), and a group so large that a task's scratch would
+// exceed 1 MiB of stack (G = 64, d = dv = 256: 1024 rows x (256 + 64 + 256)
+// f32) keep the per-position loops: their parallel loop runs over (batch,
+// kv head, position, task).
 // CHECK-LABEL: func.func @short
 // CHECK: scf.parallel (%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) =
 // CHECK-LABEL: func.func @odd_value_dim
+// CHECK: scf.parallel (%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) =
+// CHECK-LABEL: func.func @huge_group
 // CHECK: scf.parallel (%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}) =
 func.func @short(%q: memref<1x4x8x64xf32>, %k: memref<1x2x?x64xf32>,
                  %v: memref<1x2x?x64xf32>, %o: memref<1x4x8x64xf32>) {
@@ -101,5 +105,13 @@ func.func @odd_value_dim(%q: memref<1x4x?x64xf32>, %k: memref<1x2x?x64xf32>,
       ins(%q, %k, %v : memref<1x4x?x64xf32>, memref<1x2x?x64xf32>,
                        memref<1x2x?x20xf32>)
       outs(%o : memref<1x4x?x20xf32>)
+  return
+}
+func.func @huge_group(%q: memref<1x64x?x256xf32>, %k: memref<1x1x?x256xf32>,
+                      %v: memref<1x1x?x256xf32>, %o: memref<1x64x?x256xf32>) {
+  magicpig.attention scale(0.0625) causal
+      ins(%q, %k, %v : memref<1x64x?x256xf32>, memref<1x1x?x256xf32>,
+                       memref<1x1x?x256xf32>)
+      outs(%o : memref<1x64x?x256xf32>)
   return
 }
