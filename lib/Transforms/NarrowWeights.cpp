@@ -81,11 +81,11 @@ static void narrowArgument(BlockArgument arg) {
   auto wideType = cast<RankedTensorType>(arg.getType());
   OpBuilder b(arg.getContext());
   arg.setType(wideType.clone(b.getBF16Type()));
-  // The rewrites below add uses of `arg` (the widenings, fused ops); only
-  // the original ones are visited.
+  // The widenings add uses of `arg`; only the original ones are visited.
   SmallVector<OpOperand *> uses;
   for (OpOperand &use : arg.getUses())
     uses.push_back(&use);
+  SmallVector<Operation *> widenings;
   for (OpOperand *operand : uses) {
     OpOperand &use = *operand;
     Operation *user = use.getOwner();
@@ -99,9 +99,14 @@ static void narrowArgument(BlockArgument arg) {
       continue;
     }
     // One widening per use: each folds into its own consumer.
-    use.set(widen(b, user->getLoc(), arg, wideType));
-    foldIntoGeneric(use);
+    Value wide = widen(b, user->getLoc(), arg, wideType);
+    use.set(wide);
+    widenings.push_back(wide.getDefiningOp());
   }
+  // Folding replaces the consumer, which may read other widenings too;
+  // each widening still has exactly one use, in the current consumer.
+  for (Operation *widening : widenings)
+    foldIntoGeneric(*widening->getResult(0).getUses().begin());
 }
 
 namespace {

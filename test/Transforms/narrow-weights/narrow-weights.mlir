@@ -65,6 +65,14 @@ func.func @step(%emb: tensor<16x8xf32>, %norm: tensor<8xf32>, %w: tensor<4x8xf32
 // CHECK-NOT:     linalg.generic
 // CHECK:         return
 
+// The same weight read twice by one generic: both widenings fold into it.
+// CHECK-LABEL: func.func @read_twice(
+// CHECK-SAME:    %[[W:[a-z0-9]+]]: tensor<4x8xbf16>
+// CHECK:         linalg.generic {{.+}} ins(%[[W]], %[[W]] : tensor<4x8xbf16>, tensor<4x8xbf16>)
+// CHECK-COUNT-2:   arith.extf
+// CHECK-NOT:     linalg.generic
+// CHECK:         return
+
 // Left alone: a weight that is also written (an outs operand), one passed
 // to a call, every argument of a private function, and a matrix below
 // min-weight-elements.
@@ -90,6 +98,19 @@ func.func @generic_reader(%x: tensor<1x8xf32>, %w: tensor<4x8xf32>) -> tensor<1x
     linalg.yield %s : f32
   } -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
+}
+
+func.func @read_twice(%w: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %e = tensor.empty() : tensor<4x8xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (i, j)>,
+                                        affine_map<(i, j) -> (i, j)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%w, %w : tensor<4x8xf32>, tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %p = arith.mulf %a, %b : f32
+    linalg.yield %p : f32
+  } -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
 }
 
 func.func @written(%w: tensor<4x8xf32>) -> tensor<4x8xf32> {
