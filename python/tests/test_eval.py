@@ -384,3 +384,26 @@ def test_report_gives_perplexity_intervals(tmp_path):
     gap = 100 * np.expm1(0.1)
     assert f"| 300 | MagicPIG | 4.400 | +10.00% | {gap:+.2f}% .. {gap:+.2f}% |" in text
     assert "the whole interval is above +2%" in text
+
+
+def test_report_gives_the_kl_passkey_table(tmp_path):
+    """The kl phase's cases become one row per (context, (K, L)) with the
+    paired difference to dense on the same cases."""
+    pytest.importorskip("matplotlib")
+    from magicpig.eval import report
+
+    def case(dense, a, b):
+        return {"dense": {"correct": dense, "touched": 1.0},
+                "11x200": {"correct": a, "touched": 0.05},
+                "12x450": {"correct": b, "touched": 0.07}}
+
+    cases = [case(True, False, True), case(True, True, True), case(False, False, False),
+             case(True, False, True)]
+    data = {"kl@300": {"configs": [[11, 200], [12, 450]], "needles": 1, "context": 300,
+                       "sources": [], "cases": cases, "eval_command": "x"}}
+    out = tmp_path / "accuracy.md"
+    report.write(data, str(tmp_path), str(out), str(tmp_path / "plots"))
+    text = out.read_text()
+    assert "| 300 | 11, 200 | 4 | 5.00% | 25.0% | 75.0% | -50.0 (" in text
+    assert "| 300 | 12, 450 | 4 | 7.00% | 75.0% | 75.0% | +0.0 (+0.0 .. +0.0) |" in text
+    assert "passkey at other (K, L): 4 cases at 300 for (11, 200), (12, 450)" in text

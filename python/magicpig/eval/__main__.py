@@ -12,6 +12,8 @@ whatever results are stored):
   ppl       perplexity on held-out changelog text, dense / MagicPIG /
             TopK / Quest
   needle    passkey retrieval, dense / MagicPIG / TopK / Quest
+  kl        passkey retrieval by MagicPIG at each --kl-configs (K, L) and
+            by dense, on the same cases
   report    docs/accuracy.md + docs/accuracy/*.png
 
 Progress goes to stderr.
@@ -28,7 +30,7 @@ from magicpig.cli import progress, run_main
 from magicpig.errors import MagicPigError
 from magicpig.options import MagicPigOptions
 
-PHASES = ("layers", "compiled", "ppl", "needle", "report")
+PHASES = ("layers", "compiled", "ppl", "needle", "kl", "report")
 DEFAULT_CONFIGS = "8x40,9x75,10x100,10x150,11x200,11x300,12x450"
 
 
@@ -115,6 +117,8 @@ def build_parser():
     g.add_argument("--cases", type=int, default=50, help="needle cases per context")
     g.add_argument("--needles", type=int, default=5,
                    help="needles per haystack (cases / needles haystacks)")
+    g.add_argument("--kl-configs", type=_configs, default=_configs("11x200,12x450"),
+                   help="MagicPIG (K, L) of the kl phase (default 11x200,12x450)")
     g.add_argument("--methods", default="dense,magicpig,topk,quest",
                    help="end-to-end methods, a subset of dense,magicpig,topk,quest")
     g = p.add_argument_group("MagicPIG (as --magicpig-sparsify)")
@@ -167,7 +171,7 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     base = MagicPigOptions(min_collisions=args.min_collisions, sink_tokens=args.sink_tokens,
                            window_tokens=args.window_tokens, seed=args.seed).validate()
-    for k, l in args.configs + (args.default or []):
+    for k, l in args.configs + (args.default or []) + args.kl_configs:
         MagicPigOptions(k, l, args.min_collisions).validate()
     if args.cases < 1 or args.needles < 1 or args.needles > 10:
         raise MagicPigError("--cases must be >= 1 and --needles in 1..10")
@@ -198,7 +202,7 @@ def main(argv=None):
         start = time.perf_counter()
         progress(f"phase {phase}")
         getattr(phases, f"run_{phase}")(ctx)
-        key = phase if phase not in ("needle", "ppl") else \
+        key = phase if phase not in ("needle", "ppl", "kl") else \
             f"{phase}@{','.join(map(str, args.contexts))}"
         results.data.setdefault("timings", {})[key] = time.perf_counter() - start
         results.save(["timings"])

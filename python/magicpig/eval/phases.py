@@ -200,18 +200,63 @@ def run_needle(ctx):
                 res = endtoend.run_methods(ctx.model, cap, h.questions[qi],
                                            needle.ANSWER_TOKENS, options, ctx.methods,
                                            ctx.tokenizer.eos_token_id)
-                case = {"haystack": hi, "needle": qi, "key": h.keys[qi],
-                        "depth": h.depths[qi], "prompt_tokens": len(h.prompt)}
+                case = _needle_case(h, hi, qi)
                 for m, r in res.items():
-                    answer = needle.answer_of(ctx.tokenizer, r.generated)
-                    case[m] = {"answer": answer, "correct": answer == h.keys[qi],
-                               "touched": r.touched}
+                    case[m] = _needle_answer(ctx, h, qi, r)
                 cases.append(case)
             got = [c for c in cases if c["haystack"] == hi]
             progress(f"  needle {n} tokens, haystack {hi + 1}/{len(stacks)}: " + ", ".join(
                 f"{m} {sum(c[m]['correct'] for c in got)}/{len(got)}" for m in ctx.methods)
                 + f" ({time.perf_counter() - start:.0f} s)")
             ctx.record(f"needle@{n}", out)
+
+
+def _needle_case(haystack, hi, qi):
+    return {"haystack": hi, "needle": qi, "key": haystack.keys[qi],
+            "depth": haystack.depths[qi], "prompt_tokens": len(haystack.prompt)}
+
+
+def _needle_answer(ctx, haystack, qi, result):
+    answer = needle.answer_of(ctx.tokenizer, result.generated)
+    return {"answer": answer, "correct": answer == haystack.keys[qi],
+            "touched": result.touched}
+
+
+def run_kl(ctx):
+    """Passkey cases answered by dense and by MagicPIG at each --kl-configs
+    (K, L), every method on the same cases (`kl@<N>`): the (K, L) choice
+    end to end. Not resumable: a context is stored when it is complete."""
+    a = ctx.args
+    configs = [list(c) for c in a.kl_configs]
+    segments = ctx.corpus.haystacks(math.ceil(a.cases / a.needles), max(a.contexts))
+    eos = ctx.tokenizer.eos_token_id
+    for n in a.contexts:
+        out = {"configs": configs, "needles": a.needles, "context": n,
+               "sources": ctx.corpus.sources.get("needle haystacks", []), "cases": []}
+        stacks = needle.make_haystacks(ctx.tokenizer, [s[:n] for s in segments], n,
+                                       a.needles, a.seed)
+        for hi, h in enumerate(stacks):
+            start = time.perf_counter()
+            cap = capture_mod.prefill(ctx.model, h.prompt)
+            for qi in range(min(a.needles, a.cases - hi * a.needles)):
+                case = _needle_case(h, hi, qi)
+                dense = endtoend.run_methods(ctx.model, cap, h.questions[qi],
+                                             needle.ANSWER_TOKENS, ctx.base, ["dense"],
+                                             eos)["dense"]
+                case["dense"] = _needle_answer(ctx, h, qi, dense)
+                for k, l in configs:
+                    options = dataclasses.replace(ctx.base, lsh_bits=k, lsh_tables=l)
+                    r = endtoend.run_methods(ctx.model, cap, h.questions[qi],
+                                             needle.ANSWER_TOKENS, options, ["magicpig"],
+                                             eos)["magicpig"]
+                    case[f"{k}x{l}"] = _needle_answer(ctx, h, qi, r)
+                out["cases"].append(case)
+            got = [c for c in out["cases"] if c["haystack"] == hi]
+            progress(f"  (K, L) passkey {n} tokens, haystack {hi + 1}/{len(stacks)}: "
+                     + ", ".join(f"{m} {sum(c[m]['correct'] for c in got)}/{len(got)}"
+                                 for m in ["dense"] + [f"{k}x{l}" for k, l in configs])
+                     + f" ({time.perf_counter() - start:.0f} s)")
+        ctx.record(f"kl@{n}", out)
 
 
 def run_report(ctx):

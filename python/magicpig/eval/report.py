@@ -184,6 +184,7 @@ def _gather(data):
     if nd:
         first = max(nd.values(), key=lambda v: len(v.get("sources", [])))
         data["needle"] = dict(first, contexts={n: v["cases"] for n, v in nd.items()})
+    data["kl"] = {k.split("@")[1]: v for k, v in data.items() if k.startswith("kl@")}
     return data
 
 
@@ -389,7 +390,37 @@ def _tail(data, dense):
         plot_needle(nd, methods, os.path.join(plot_dir, "needle_accuracy.png"))
         L.append(f"![needle accuracy]({rel}/needle_accuracy.png)\n")
 
+    if data.get("kl"):
+        L.append(kl_passkey(data["kl"]))
+
     L.append(targets(data))
+    return "\n".join(L)
+
+
+def kl_passkey(kl):
+    """The kl phase: passkey accuracy of MagicPIG at several (K, L) and of
+    dense on the same cases, per context."""
+    L = ["### Passkey at other (K, L)\n",
+         "The same cases answered by dense and by MagicPIG at each (K, L) (the kl "
+         "phase: its own haystacks, so its dense accuracy differs from the table "
+         "above).\n"]
+    rows = []
+    for n, v in sorted(kl.items(), key=lambda t: int(t[0])):
+        cases = v["cases"]
+        if not cases:
+            continue
+        dense = [c["dense"]["correct"] for c in cases]
+        for k, l in v["configs"]:
+            name = f"{k}x{l}"
+            got = [c[name]["correct"] for c in cases]
+            point, low, high = intervals.accuracy_difference(got, dense)
+            rows.append([n, f"{k}, {l}", len(cases),
+                         _pct(np.mean([c[name]["touched"] for c in cases])),
+                         f"{100 * np.mean(got):.1f}%", f"{100 * np.mean(dense):.1f}%",
+                         f"{100 * point:+.1f} ({100 * low:+.1f} .. {100 * high:+.1f})"])
+    L.append(_table(["context", "K, L", "cases", "keys touched", "MagicPIG accuracy",
+                     "dense accuracy", "MagicPIG - dense, points (95% CI)"], rows))
+    L.append("")
     return "\n".join(L)
 
 
@@ -442,6 +473,10 @@ def run_sizes(data):
         out.append("- passkey: " + ", ".join(f"{len(c)} cases at {n}" for n, c in
                                                sorted(nd["contexts"].items(),
                                                       key=lambda t: int(t[0]))))
+    if data.get("kl"):
+        out.append("- passkey at other (K, L): " + ", ".join(
+            f"{len(v['cases'])} cases at {n} for {', '.join(f'({k}, {l})' for k, l in v['configs'])}"
+            for n, v in sorted(data["kl"].items(), key=lambda t: int(t[0]))))
     out.append("\nThe full evaluation is `python3 -m magicpig.eval` with its defaults "
                "(contexts 2048, 4096, 8192; all 30 layers; 8 queries; 50 passkey cases "
                "and 4 perplexity texts per context); `--help` lists the size options. "
