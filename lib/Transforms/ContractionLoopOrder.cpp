@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FuseProducer.h"
+
 #include "magicpig/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -69,22 +71,12 @@ linalg::GenericOp foldCopyProducers(RewriterBase &rewriter,
         if (failed(linalg::generalizeNamedOp(
                 rewriter, cast<linalg::LinalgOp>(producer))))
           continue;
-        producer = operand->get().getDefiningOp();
       }
-      if (!linalg::areElementwiseOpsFusable(operand))
-        continue;
-      rewriter.setInsertionPoint(generic);
-      FailureOr<linalg::ElementwiseOpFusionResult> fused =
-          linalg::fuseElementwiseOps(rewriter, operand);
+      FailureOr<linalg::GenericOp> fused =
+          magicpig::fuseProducerIntoConsumer(rewriter, *operand);
       if (failed(fused))
         continue;
-      for (auto [original, replacement] : fused->replacements)
-        rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
-          return use.getOwner() != producer;
-        });
-      rewriter.eraseOp(generic);
-      rewriter.eraseOp(producer);
-      generic = cast<linalg::GenericOp>(fused->fusedOp);
+      generic = *fused;
       changed = true;
       break;
     }

@@ -5,11 +5,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "FuseProducer.h"
+
 #include "magicpig/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
-#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::magicpig {
@@ -56,27 +57,6 @@ static Value widen(OpBuilder &b, Location loc, Value narrow,
   return generic.getResult(0);
 }
 
-/// Folds the widening generic feeding `operand` of a linalg.generic into
-/// it, so the generic reads the bf16 weight itself. Named ops (a transpose)
-/// keep their widening; magicpig-contraction-loop-order folds those chains.
-static void foldIntoGeneric(OpOperand &operand) {
-  auto consumer = dyn_cast<linalg::GenericOp>(operand.getOwner());
-  if (!consumer || !linalg::areElementwiseOpsFusable(&operand))
-    return;
-  Operation *producer = operand.get().getDefiningOp();
-  IRRewriter rewriter(consumer);
-  FailureOr<linalg::ElementwiseOpFusionResult> fused =
-      linalg::fuseElementwiseOps(rewriter, &operand);
-  if (failed(fused))
-    return;
-  for (auto [original, replacement] : fused->replacements)
-    rewriter.replaceUsesWithIf(original, replacement, [&](OpOperand &use) {
-      return use.getOwner() != producer;
-    });
-  rewriter.eraseOp(consumer);
-  rewriter.eraseOp(producer);
-}
-
 static void narrowArgument(BlockArgument arg) {
   auto wideType = cast<RankedTensorType>(arg.getType());
   OpBuilder b(arg.getContext());
@@ -105,8 +85,12 @@ static void narrowArgument(BlockArgument arg) {
   }
   // Folding replaces the consumer, which may read other widenings too;
   // each widening still has exactly one use, in the current consumer.
+  // Named ops (a transpose) keep their widening: magicpig-contraction-loop-order
+  // folds those chains.
+  IRRewriter rewriter(arg.getContext());
   for (Operation *widening : widenings)
-    foldIntoGeneric(*widening->getResult(0).getUses().begin());
+    (void)magicpig::fuseProducerIntoConsumer(
+        rewriter, *widening->getResult(0).getUses().begin());
 }
 
 namespace {
