@@ -160,11 +160,11 @@ static void buildRegisterBlock(ImplicitLocOpBuilder &b,
   for (int64_t c = 0; c < kColumns; ++c)
     colIndex.push_back(addIndex(b, col0, constantIndex(b, c)));
 
+  // A bf16 weight is widened as it is loaded.
+  Type wElement = cast<MemRefType>(m.w.getType()).getElementType();
   SmallVector<Value> sums = buildFor(
       b, constantIndex(b, 0), constantIndex(b, m.k), constantIndex(b, width),
       init, [&](ImplicitLocOpBuilder &b, Value kk, ValueRange acc) {
-        // A bf16 weight is widened as it is loaded.
-        Type wElement = cast<MemRefType>(m.w.getType()).getElementType();
         SmallVector<Value> w;
         for (int64_t c = 0; c < kColumns; ++c) {
           Value row = vector::LoadOp::create(
