@@ -864,3 +864,21 @@ func.func @case92(%a: tensor<1x4x8xf32>, %la: tensor<1x4xf32>, %b: tensor<1x4x8x
   magicpig.merge ins(%a, %la, %b, %lb : tensor<1x4x8xf32>, tensor<1x4xf32>, tensor<1x4x8xf32>, tensor<1x3xf32>) outs(%o, %l : tensor<1x4x8xf32>, tensor<1x4xf32>) -> tensor<1x4x8xf32>, tensor<1x4xf32>
   return
 }
+
+// -----
+
+// a static size whose byte size overflows 64-bit addressing (d = 2^63 - 1)
+func.func @case93(%q: memref<1x4x9223372036854775807xf32>, %k: memref<1x2x16x9223372036854775807xf32>, %o: memref<1x4x9223372036854775807xf32>, %l: memref<1x4xf32>, %ws: index) {
+  // expected-error @+1 {{'query' of type 'memref<1x4x9223372036854775807xf32>' spans more than 2^63 - 1 bytes, which the target cannot address}}
+  magicpig.window_attention sink(4) window_start(%ws) scale(0.35) ins(%q, %k, %k : memref<1x4x9223372036854775807xf32>, memref<1x2x16x9223372036854775807xf32>, memref<1x2x16x9223372036854775807xf32>) outs(%o, %l : memref<1x4x9223372036854775807xf32>, memref<1x4xf32>)
+  return
+}
+
+// -----
+
+// the same through the product of static sizes, none too large alone
+func.func @case94(%k: tensor<4294967296x4294967296x1x8xf16>, %n: tensor<4294967296x4294967296x1xf32>) {
+  // expected-error @+1 {{'key' of type 'tensor<4294967296x4294967296x1x8xf16>' spans more than 2^63 - 1 bytes, which the target cannot address}}
+  magicpig.key_norms ins(%k : tensor<4294967296x4294967296x1x8xf16>) outs(%n : tensor<4294967296x4294967296x1xf32>) -> tensor<4294967296x4294967296x1xf32>
+  return
+}

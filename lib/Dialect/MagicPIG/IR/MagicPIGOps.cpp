@@ -12,6 +12,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -37,6 +38,33 @@ public:
     if (anyTensor && anyMemRef)
       return op->emitOpError(
           "operands must be all ranked tensors or all memrefs, not a mix");
+    return success();
+  }
+
+  /// The static sizes of each operand must span at most 2^63 - 1 bytes: the
+  /// lowerings compute element offsets and byte sizes in 64-bit index
+  /// arithmetic, which a larger operand would overflow (and no target can
+  /// address it). Dynamic sizes count as 1.
+  LogicalResult
+  addressable(std::initializer_list<std::pair<StringRef, Value>> operands) {
+    for (auto [name, v] : operands) {
+      ShapedType type = shaped(v);
+      Type element = type.getElementType();
+      int64_t bytes = element.isIntOrFloat()
+                          ? llvm::divideCeil(element.getIntOrFloatBitWidth(), 8)
+                          : 8;
+      if (llvm::is_contained(type.getShape(), 0))
+        continue;
+      bool overflow = false;
+      for (int64_t size : type.getShape())
+        if (!ShapedType::isDynamic(size))
+          overflow |= llvm::MulOverflow(bytes, size, bytes);
+      if (overflow)
+        return op->emitOpError()
+               << "'" << name << "' of type " << v.getType()
+               << " spans more than 2^63 - 1 bytes, which the target cannot "
+                  "address";
+    }
     return success();
   }
 
@@ -281,7 +309,10 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "'query' must have rank 3 ([B, Hq, d]) or 4 "
                             "([B, Hq, S, d]), got rank "
                          << qRank;
-  if (failed(c.sameSemantics()) || failed(c.positiveScale(getScale().convertToFloat())) ||
+  if (failed(c.sameSemantics()) ||
+      failed(c.addressable(
+          {{"query", q}, {"key", k}, {"value", v}, {"output", out}})) ||
+      failed(c.positiveScale(getScale().convertToFloat())) ||
       failed(verifyQueryKeyValue(c, q, k, v)) ||
       failed(c.rank("output", out, qRank,
                     qRank == 3 ? "[B, Hq, dv]" : "[B, Hq, S, dv]")) ||
@@ -308,6 +339,8 @@ LogicalResult CenterKeysOp::verify() {
   Value k = getKey(), centered = getCentered(), mean = getMean();
   return failure(
       failed(c.sameSemantics()) ||
+      failed(c.addressable(
+          {{"key", k}, {"centered", centered}, {"mean", mean}})) ||
       failed(c.nonNegative("sink_tokens", getSinkTokens())) ||
       failed(c.nonNegative("window_tokens", getWindowTokens())) ||
       failed(c.rank("key", k, 4, kKLayout)) ||
@@ -328,7 +361,9 @@ LogicalResult KeyNormsOp::verify() {
   Checker c(*this);
   Value k = getKey(), norms = getNorms();
   return failure(
-      failed(c.sameSemantics()) || failed(c.rank("key", k, 4, kKLayout)) ||
+      failed(c.sameSemantics()) ||
+      failed(c.addressable({{"key", k}, {"norms", norms}})) ||
+      failed(c.rank("key", k, 4, kKLayout)) ||
       failed(c.rank("norms", norms, 3, "[B, Hkv, N]")) ||
       failed(c.floatElement("key", k)) ||
       failed(c.f32Element("norms", norms)) ||
@@ -340,7 +375,10 @@ LogicalResult SimHashOp::verify() {
   Checker c(*this);
   Value x = getInput(), p = getProjection(), codes = getCodes();
   int64_t bits = getLshBitsAttr().getInt(), tables = getLshTablesAttr().getInt();
-  if (failed(c.sameSemantics()) || failed(c.lshBits(bits)) ||
+  if (failed(c.sameSemantics()) ||
+      failed(c.addressable(
+          {{"input", x}, {"projection", p}, {"codes", codes}})) ||
+      failed(c.lshBits(bits)) ||
       failed(c.lshTables(tables)) || failed(c.floatElement("input", x)) ||
       failed(c.f32Element("projection", p)) ||
       failed(c.codeElement("codes", codes, bits)) ||
@@ -367,7 +405,10 @@ LogicalResult BuildTablesOp::verify() {
   Value codes = getCodes(), offsets = getOffsets(), indices = getIndices();
   int64_t bits = getLshBitsAttr().getInt();
   return failure(
-      failed(c.sameSemantics()) || failed(c.lshBits(bits)) ||
+      failed(c.sameSemantics()) ||
+      failed(c.addressable(
+          {{"codes", codes}, {"offsets", offsets}, {"indices", indices}})) ||
+      failed(c.lshBits(bits)) ||
       failed(c.nonNegative("sink_tokens", getSinkTokens())) ||
       failed(c.nonNegative("window_tokens", getWindowTokens())) ||
       failed(c.rank("codes", codes, 4, "[B, Hkv, N, L]")) ||
@@ -405,7 +446,13 @@ LogicalResult RetrieveOp::verify() {
   Checker c(*this);
   Value qc = getQueryCodes(), offsets = getOffsets(), indices = getIndices();
   int64_t bits = getLshBitsAttr().getInt();
-  if (failed(c.sameSemantics()) || failed(c.lshBits(bits)) ||
+  if (failed(c.sameSemantics()) ||
+      failed(c.addressable({{"query_codes", qc},
+                            {"offsets", offsets},
+                            {"indices", indices},
+                            {"candidates", getCandidates()},
+                            {"counts", getCounts()}})) ||
+      failed(c.lshBits(bits)) ||
       failed(c.rank("query_codes", qc, 3, "[B, Hq, L]")) ||
       failed(c.rank("offsets", offsets, 4, "[B, Hkv, L, 2^K + 1]")) ||
       failed(c.rank("indices", indices, 4, "[B, Hkv, L, N]")) ||
@@ -433,7 +480,17 @@ LogicalResult EstimateOp::verify() {
   Value q = getQuery(), k = getKey(), v = getValue(), norms = getKeyNorms();
   Value mean = getKeyMean();
   return failure(
-      failed(c.sameSemantics()) || failed(c.lshBits(getLshBitsAttr().getInt())) ||
+      failed(c.sameSemantics()) ||
+      failed(c.addressable({{"query", q},
+                            {"key", k},
+                            {"value", v},
+                            {"key_norms", norms},
+                            {"key_mean", mean},
+                            {"candidates", getCandidates()},
+                            {"counts", getCounts()},
+                            {"output", getOutput()},
+                            {"lse", getLse()}})) ||
+      failed(c.lshBits(getLshBitsAttr().getInt())) ||
       failed(c.lshTables(getLshTablesAttr().getInt())) ||
       failed(c.minCollisions(getMinCollisionsAttr().getInt(), getLshTablesAttr().getInt())) ||
       failed(c.positiveScale(getScale().convertToFloat())) ||
@@ -457,6 +514,11 @@ LogicalResult WindowAttentionOp::verify() {
   Value q = getQuery(), k = getKey(), v = getValue();
   return failure(
       failed(c.sameSemantics()) ||
+      failed(c.addressable({{"query", q},
+                            {"key", k},
+                            {"value", v},
+                            {"output", getOutput()},
+                            {"lse", getLse()}})) ||
       failed(c.nonNegative("sink_tokens", getSinkTokens())) ||
       failed(c.positiveScale(getScale().convertToFloat())) ||
       failed(c.rank("query", q, 3, kQLayout)) ||
@@ -468,7 +530,13 @@ LogicalResult MergeOp::verify() {
   Checker c(*this);
   Value oa = getOutputA(), la = getLseA(), ob = getOutputB(), lb = getLseB();
   Value out = getOutput(), lse = getLse();
-  if (failed(c.sameSemantics()))
+  if (failed(c.sameSemantics()) ||
+      failed(c.addressable({{"output_a", oa},
+                            {"lse_a", la},
+                            {"output_b", ob},
+                            {"lse_b", lb},
+                            {"output", out},
+                            {"lse", lse}})))
     return failure();
   for (auto [name, v] : {std::pair<StringRef, Value>{"output_a", oa},
                          {"output_b", ob},
