@@ -211,7 +211,11 @@ void mlir::magicpig::prefetchRow(ImplicitLocOpBuilder &b, Value memref,
                                ib.getI32IntegerAttr(locality),
                                ib.getBoolAttr(true));
   };
-  if (std::optional<int64_t> n = getConstantIntValue(length)) {
+  // A short static row gets straight-line prefetches; a longer one a loop,
+  // so the emitted code does not grow with the row length.
+  constexpr int64_t kMaxUnrolledLines = 16;
+  std::optional<int64_t> n = getConstantIntValue(length);
+  if (n && *n <= kMaxUnrolledLines * lineElements) {
     for (int64_t offset = 0; offset < *n; offset += lineElements)
       prefetchAt(b, constantIndex(b, offset));
     return;

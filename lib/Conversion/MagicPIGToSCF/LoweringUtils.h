@@ -171,7 +171,8 @@ Value buildTransposedSums(ImplicitLocOpBuilder &b, ArrayRef<Value> vectors);
 /// Prefetches the cache lines (64 bytes) holding the first `length`
 /// elements of row `row` of `memref`, so that a later pass over the row does
 /// not stall on memory. `locality` is memref.prefetch's hint: 3 keeps the
-/// lines in L1, 2 in L2 (prefetcht1), 0 streams them.
+/// lines in L1, 2 in L2 (prefetcht1), 0 streams them. Rows of up to 16
+/// static lines get one prefetch per line, longer ones a loop.
 void prefetchRow(ImplicitLocOpBuilder &b, Value memref, ValueRange row,
                  Value length, int64_t locality);
 

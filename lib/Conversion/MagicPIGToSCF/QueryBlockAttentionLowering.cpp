@@ -79,10 +79,15 @@ matchQueryBlocks(AttentionOp op, int64_t width, int64_t keyBlock) {
       headDim < 1 || ShapedType::isDynamic(valueDim) || valueDim < 1 ||
       valueDim % width != 0)
     return std::nullopt;
-  int64_t rows = heads / kvHeads * width;
+  // Each size is bounded before the product, which could overflow.
+  int64_t group = heads / kvHeads;
+  if (llvm::any_of(ArrayRef<int64_t>{group, headDim, valueDim, keyBlock},
+                   [](int64_t size) { return size > kMaxScratchBytes; }))
+    return std::nullopt;
+  int64_t rows = group * width;
   if (rows * (headDim + keyBlock + valueDim) * 4 > kMaxScratchBytes)
     return std::nullopt;
-  return QueryBlockShape{heads / kvHeads, headDim, valueDim};
+  return QueryBlockShape{group, headDim, valueDim};
 }
 
 namespace {
