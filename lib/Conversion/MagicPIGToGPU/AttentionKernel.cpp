@@ -36,6 +36,7 @@
 
 #include "../MagicPIGToSCF/AttentionMath.h"
 #include "../MagicPIGToSCF/LoweringUtils.h"
+#include "../MagicPIGToSCF/RuntimeSizeChecks.h"
 
 #include "magicpig/Conversion/MagicPIGToGPU/MagicPIGToGPU.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
@@ -213,6 +214,7 @@ static void replaceWithAttentionOnDevice(PatternRewriter &rewriter,
                                          const AttentionSpec &spec,
                                          const GPULoweringOptions &options) {
   ImplicitLocOpBuilder b(op->getLoc(), rewriter);
+  buildRuntimeSizeChecks(b, op);
   bool hasQueryLength =
       cast<MemRefType>(spec.query.getType()).getRank() == 4;
   Value batchSize = dimSize(b, spec.query, 0);

@@ -13,6 +13,7 @@
 #include "magicpig/Conversion/Passes.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"

@@ -13,6 +13,7 @@
 
 #include "../MagicPIGToSCF/AttentionMath.h"
 #include "../MagicPIGToSCF/LoweringUtils.h"
+#include "../MagicPIGToSCF/RuntimeSizeChecks.h"
 
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -57,6 +58,7 @@ struct MergeToGPU : DeviceOpPattern<MergeOp> {
   LogicalResult rewriteOnDevice(MergeOp op,
                                 PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    buildRuntimeSizeChecks(b, op);
     Value batchSize = dimSize(b, op.getOutput(), 0);
     Value queryHeads = dimSize(b, op.getOutput(), 1);
     DeviceWork work;

@@ -14,6 +14,7 @@
 #include "Patterns.h"
 
 #include "../MagicPIGToSCF/LoweringUtils.h"
+#include "../MagicPIGToSCF/RuntimeSizeChecks.h"
 
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -98,6 +99,7 @@ struct SimHashToGPU : DeviceOpPattern<SimHashOp> {
       return rewriter.notifyMatchFailure(
           op, "dynamic projection width: left to the host lowering");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    buildRuntimeSizeChecks(b, op);
     Value input = op.getInput();
     int64_t rank = cast<MemRefType>(input.getType()).getRank();
     Value rows = constantIndex(b, 1);

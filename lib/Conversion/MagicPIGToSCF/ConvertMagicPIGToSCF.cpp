@@ -12,6 +12,7 @@
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGDialect.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"

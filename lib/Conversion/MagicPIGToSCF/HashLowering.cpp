@@ -10,9 +10,9 @@
 // some projections NaN, and a NaN projection counts as "not > 0" (bit 0),
 // so every code stays a K-bit integer. build_tables uses only the low K
 // bits of each stored code, so any integer names an existing bucket.
-// Dynamic sizes that disagree between operands are reduced to their
-// minimum; a dynamic projection width or offsets row length that does not
-// match K * L or 2^K + 1 leaves the outputs untouched.
+// Dynamic sizes are checked at run time (RuntimeSizeChecks.h): sizes that
+// disagree between operands, a projection width other than K * L or an
+// offsets row length other than 2^K + 1 stop the program.
 //
 //===----------------------------------------------------------------------===//
 
@@ -56,32 +56,8 @@ static SmallVector<Value> delinearize(ImplicitLocOpBuilder &b, Value row,
   return indices;
 }
 
-/// Builds `body` when dimension `dim` of `memref` is `expected`: directly
-/// when the dimension is static (the verifier checked it), else under a
-/// run-time check, so that a mismatch leaves the outputs untouched.
-static void
-buildIfDimIs(ImplicitLocOpBuilder &b, Value memref, int64_t dim,
-             int64_t expected,
-             llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
-  if (!cast<MemRefType>(memref.getType()).isDynamicDim(dim)) {
-    body(b);
-    return;
-  }
-  Value matches =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
-                            dimSize(b, memref, dim), constantIndex(b, expected));
-  buildIf(b, matches, body);
-}
-
 struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
   using LoopLoweringPattern::LoopLoweringPattern;
-
-  void lower(SimHashOp op, ImplicitLocOpBuilder &b) const override {
-    // The kernel reads K * L projection columns.
-    buildIfDimIs(b, op.getProjection(), 1,
-                 int64_t(op.getLshBits()) * op.getLshTables(),
-                 [&](ImplicitLocOpBuilder &b) { buildKernel(b, op); });
-  }
 
   /// Parallel over tiles of kRowsPerTile rows (the leading dimensions of
   /// the input, linearized). Per tile:
@@ -91,7 +67,7 @@ struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
   ///      registers across the loop over i, stored to a scratch row;
   ///   3. per table l, code = sum_i [acc[r, l*K + i] > 0] << i, as a
   ///      select of the K lanes against {1, 2, 4, ...} and a reduction.
-  void buildKernel(ImplicitLocOpBuilder &b, SimHashOp op) const {
+  void lower(SimHashOp op, ImplicitLocOpBuilder &b) const override {
     Value input = op.getInput(), projection = op.getProjection(),
           codes = op.getCodes();
     int64_t bits = op.getLshBits(), tables = op.getLshTables();
@@ -104,12 +80,10 @@ struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
     SmallVector<Value> leading;
     Value rows = constantIndex(b, 1);
     for (int64_t i = 0; i + 1 < rank; ++i) {
-      leading.push_back(
-          minIndex(b, dimSize(b, input, i), dimSize(b, codes, i)));
+      leading.push_back(dimSize(b, input, i));
       rows = mulIndex(b, rows, leading.back());
     }
-    Value headDim =
-        minIndex(b, dimSize(b, input, rank - 1), dimSize(b, projection, 0));
+    Value headDim = dimSize(b, input, rank - 1);
 
     int64_t tileColumns = width * kVectorsPerTile;
     int64_t paddedColumns =
@@ -295,12 +269,6 @@ struct BuildTablesLowering : LoopLoweringPattern<BuildTablesOp> {
   using LoopLoweringPattern::LoopLoweringPattern;
 
   void lower(BuildTablesOp op, ImplicitLocOpBuilder &b) const override {
-    // Offsets rows must hold 2^K + 1 entries.
-    buildIfDimIs(b, op.getOffsets(), 3, (int64_t(1) << op.getLshBits()) + 1,
-                 [&](ImplicitLocOpBuilder &b) { buildSort(b, op); });
-  }
-
-  void buildSort(ImplicitLocOpBuilder &b, BuildTablesOp op) const {
     Value codes = op.getCodes(), offsets = op.getOffsets(),
           indices = op.getIndices();
     int64_t bits = op.getLshBits(), buckets = int64_t(1) << bits;
@@ -311,18 +279,9 @@ struct BuildTablesLowering : LoopLoweringPattern<BuildTablesOp> {
     int64_t tablesPerTask = std::max<int64_t>(
         1, kCodeBytesPerTask * 8 / codeType.getIntOrFloatBitWidth());
 
-    // Sizes are the smallest over the operands that carry them, so dynamic
-    // shapes that disagree cannot make a loop run past any operand.
-    Value batch =
-        minIndex(b, dimSize(b, codes, 0),
-                 minIndex(b, dimSize(b, offsets, 0), dimSize(b, indices, 0)));
-    Value heads =
-        minIndex(b, dimSize(b, codes, 1),
-                 minIndex(b, dimSize(b, offsets, 1), dimSize(b, indices, 1)));
-    Value tables =
-        minIndex(b, dimSize(b, codes, 3),
-                 minIndex(b, dimSize(b, offsets, 2), dimSize(b, indices, 2)));
-    Value tokens = minIndex(b, dimSize(b, codes, 2), dimSize(b, indices, 3));
+    // The operands agree on these sizes (checked at run time when dynamic).
+    Value batch = dimSize(b, codes, 0), heads = dimSize(b, codes, 1);
+    Value tables = dimSize(b, codes, 3), tokens = dimSize(b, codes, 2);
 
     // M = [sink, N - window), empty when N <= sink + window.
     Value begin = minIndex(b, constantIndex(b, op.getSinkTokens()), tokens);

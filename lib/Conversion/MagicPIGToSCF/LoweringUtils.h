@@ -12,6 +12,8 @@
 #ifndef MAGICPIG_LIB_CONVERSION_MAGICPIGTOSCF_LOWERINGUTILS_H
 #define MAGICPIG_LIB_CONVERSION_MAGICPIGTOSCF_LOWERINGUTILS_H
 
+#include "RuntimeSizeChecks.h"
+
 #include "magicpig/Conversion/MagicPIGToSCF/MagicPIGToSCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/IR/PatternMatch.h"
@@ -57,7 +59,8 @@ struct MemRefOpPattern : OpRewritePattern<OpTy> {
 };
 
 /// A loop lowering (convert-magicpig-to-scf): `lower` builds the loops at
-/// the op, which is then erased.
+/// the op, after the run-time checks of its dynamic sizes; the op is then
+/// erased.
 template <typename OpTy>
 struct LoopLoweringPattern : MemRefOpPattern<OpTy, LoweringOptions> {
   LoopLoweringPattern(MLIRContext *context, const LoweringOptions &options)
@@ -66,6 +69,7 @@ struct LoopLoweringPattern : MemRefOpPattern<OpTy, LoweringOptions> {
   LogicalResult rewriteMemRefOp(OpTy op,
                                 PatternRewriter &rewriter) const final {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    buildRuntimeSizeChecks(b, op);
     lower(op, b);
     rewriter.eraseOp(op);
     return success();

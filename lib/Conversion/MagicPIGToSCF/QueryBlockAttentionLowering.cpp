@@ -484,6 +484,7 @@ struct QueryBlockAttentionLowering
     if (!shape)
       return rewriter.notifyMatchFailure(op, "not a many-query attention");
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    buildRuntimeSizeChecks(b, op);
     AttentionSpec spec = getAttentionSpec(op);
     QueryBlockAttention(b, spec, *shape, options.vectorWidth,
                         options.keyBlock)

@@ -12,6 +12,7 @@
 // CHECK-SAME: (%[[OA:[^:]+]]: memref<2x4x8xf32>, %[[LA:[^:]+]]: memref<2x4xf32>, %[[OB:[^:]+]]: memref<2x4x8xf32>, %[[LB:[^:]+]]: memref<2x4xf32>, %[[O:[^:]+]]: memref<2x4x8xf32>, %[[L:[^:]+]]: memref<2x4xf32>)
 // CHECK-DAG: %[[C2:.+]] = arith.constant 2 : index
 // CHECK-DAG: %[[C4:.+]] = arith.constant 4 : index
+// CHECK-NOT: cf.assert
 // CHECK: %[[T0:.+]] = gpu.wait async
 // CHECK: %[[DOA:.+]], %[[T1:.+]] = gpu.alloc async [%[[T0]]] () : memref<2x4x8xf32>
 // CHECK: %[[T2:.+]] = gpu.memcpy async [%[[T1]]] %[[DOA]], %[[OA]]
@@ -354,5 +355,22 @@ func.func @strided_and_empty(%oa: memref<1x4x8xf32, strided<[64, 16, 1]>>, %la: 
                  outs(%o, %l : memref<1x4x8xf32>, memref<1x4xf32>)
   magicpig.merge ins(%e, %el, %e, %el : memref<0x4x8xf32>, memref<0x4xf32>, memref<0x4x8xf32>, memref<0x4xf32>)
                  outs(%e, %el : memref<0x4x8xf32>, memref<0x4xf32>)
+  return
+}
+
+// -----
+
+// Dynamic sizes that must agree are checked on the host before any
+// transfer (static ones by the verifier: @merge above has no check).
+// CHECK-LABEL: func.func @merge_dynamic_heads
+// CHECK: cf.assert %{{.+}}, "magicpig.merge: output shape mismatch between 'output_a' and 'output_b'"
+// CHECK: cf.assert %{{.+}}, "magicpig.merge: lse shape mismatch between 'output_a' and 'lse_a'"
+// CHECK: gpu.wait async
+// CHECK: gpu.launch
+func.func @merge_dynamic_heads(%oa: memref<1x?x8xf32>, %la: memref<1x?xf32>,
+                               %ob: memref<1x?x8xf32>, %lb: memref<1x4xf32>,
+                               %o: memref<1x4x8xf32>, %l: memref<1x4xf32>) {
+  magicpig.merge ins(%oa, %la, %ob, %lb : memref<1x?x8xf32>, memref<1x?xf32>, memref<1x?x8xf32>, memref<1x4xf32>)
+                 outs(%o, %l : memref<1x4x8xf32>, memref<1x4xf32>)
   return
 }

@@ -14,6 +14,8 @@
 // CHECK-SAME: %[[K:[a-zA-Z0-9]+]]: memref<1x8x?x128xbf16>
 // CHECK-SAME: %[[V:[a-zA-Z0-9]+]]: memref<1x8x?x128xbf16>
 // CHECK-SAME: %[[O:[a-zA-Z0-9]+]]: memref<1x32x128xbf16>
+// The dynamic N of K and V is checked to agree before the loops.
+// CHECK: cf.assert %{{.+}}, "magicpig.attention: sequence length mismatch between 'key' and 'value'"
 // CHECK: %[[N:.+]] = memref.dim %[[K]], %{{.+}} : memref<1x8x?x128xbf16>
 // CHECK: %[[C2048:.+]] = arith.constant 2048 : index
 // CHECK: %[[TASKS:.+]] = arith.ceildivui %[[N]], %[[C2048]] : index
@@ -120,6 +122,8 @@ func.func @group3_d20_f16(%q: memref<1x6x20xf32>, %k: memref<1x2x?x20xf16>,
 // CHECK-LABEL: func.func @prefill_causal
 // CHECK-SAME: %{{[a-zA-Z0-9]+}}: memref<1x4x3x20xf32>
 // CHECK-SAME: %[[K:[a-zA-Z0-9]+]]: memref<1x2x?x20xf32>
+// CHECK: cf.assert %{{.+}}, "magicpig.attention: sequence length mismatch between 'key' and 'value'"
+// CHECK: cf.assert %{{.+}}, "magicpig.attention: causal attention needs at least as many keys as queries"
 // CHECK: %[[N:.+]] = memref.dim %[[K]]
 // CHECK: %[[C6144:.+]] = arith.constant 6144 : index
 // CHECK: %[[TASKS:.+]] = arith.ceildivui %[[N]], %[[C6144]] : index
@@ -148,6 +152,7 @@ func.func @prefill_causal(%q: memref<1x4x3x20xf32>, %k: memref<1x2x?x20xf32>,
 // CHECK-SAME: %[[K:[a-zA-Z0-9]+]]: memref<1x2x?x64xf16>
 // CHECK-SAME: %[[WS:[a-zA-Z0-9]+]]: index
 // CHECK-SAME: %[[LSE:[a-zA-Z0-9]+]]: memref<1x4xf32>
+// CHECK: cf.assert %{{.+}}, "magicpig.window_attention: sequence length mismatch between 'key' and 'value'"
 // CHECK: %[[N:.+]] = memref.dim %[[K]]
 // CHECK: %[[C4:.+]] = arith.constant 4 : index
 // CHECK: %[[SINKEND:.+]] = arith.minsi %[[N]], %[[C4]] : index
@@ -238,6 +243,7 @@ func.func @key_norms(%k: memref<1x8x?x128xbf16>, %n: memref<1x8x?xf32>) {
 // key minus the mean.
 // CHECK-LABEL: func.func @center_keys
 // CHECK-SAME: %[[K:[a-zA-Z0-9]+]]: memref<1x2x?x20xf32>, %[[C:[a-zA-Z0-9]+]]: memref<1x2x?x20xbf16>, %[[M:[a-zA-Z0-9]+]]: memref<1x2x20xf32>
+// CHECK: cf.assert %{{.+}}, "magicpig.center_keys: sequence length mismatch between 'key' and 'centered'"
 // CHECK: %[[N:.+]] = memref.dim %[[K]]
 // CHECK: %[[C4:.+]] = arith.constant 4 : index
 // CHECK: %[[LAST:.+]] = arith.subi %[[N]], %{{.+}} : index

@@ -45,12 +45,18 @@ func.func @simhash_bf16(%x: memref<1x8x?x128xbf16>, %p: memref<128x1500xf32>,
 
 // -----
 
-// A dynamic projection width is checked against K * L at run time.
+// Dynamic sizes are checked at run time: the rows against the codes, the
+// head dim against the projection, its width against K * L and the codes'
+// last dim against L; then the kernel runs unguarded.
 // CHECK-LABEL: func.func @simhash_dynamic_projection
 // CHECK-SAME: %[[P:[a-zA-Z0-9]+]]: memref<?x?xf32>
+// CHECK: cf.assert %{{.+}}, "magicpig.simhash: leading dim 0 mismatch between 'input' and 'codes'"
+// CHECK: cf.assert %{{.+}}, "magicpig.simhash: head dim mismatch between 'input' and 'projection'"
 // CHECK: %[[W:.+]] = memref.dim %[[P]], %{{.+}} : memref<?x?xf32>
 // CHECK: %[[OK:.+]] = arith.cmpi eq, %[[W]], %{{.+}} : index
-// CHECK: scf.if %[[OK]] {
+// CHECK: cf.assert %[[OK]], "magicpig.simhash: 'projection' dim 1 (K * L) must be 48"
+// CHECK: cf.assert %{{.+}}, "magicpig.simhash: 'codes' last dim (L) must be 3"
+// CHECK-NOT: scf.if
 // CHECK: scf.parallel
 // CHECK-NOT: magicpig.simhash
 func.func @simhash_dynamic_projection(%x: memref<?x?xf16>, %p: memref<?x?xf32>,

@@ -14,6 +14,10 @@
 // CHECK-SAME: %[[K:[a-zA-Z0-9]+]]: memref<1x3x?x64xf32>
 // CHECK-SAME: %[[V:[a-zA-Z0-9]+]]: memref<1x3x?x64xf32>
 // CHECK-SAME: %[[O:[a-zA-Z0-9]+]]: memref<1x9x?x64xf32>
+// The dynamic sizes that must agree are checked first.
+// CHECK: cf.assert %{{.+}}, "magicpig.attention: sequence length mismatch between 'key' and 'value'"
+// CHECK: cf.assert %{{.+}}, "magicpig.attention: query length mismatch between 'query' and 'output'"
+// CHECK: cf.assert %{{.+}}, "magicpig.attention: causal attention needs at least as many keys as queries"
 // CHECK: %[[S:.+]] = memref.dim %[[Q]], %{{.+}} : memref<1x9x?x64xf32>
 // CHECK: %[[C16:.+]] = arith.constant 16 : index
 // CHECK: %[[BLOCKS:.+]] = arith.ceildivui %[[S]], %[[C16]] : index
