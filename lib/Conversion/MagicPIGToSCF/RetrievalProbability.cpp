@@ -4,6 +4,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
 
@@ -30,6 +32,43 @@ static Value power(ImplicitLocOpBuilder &b, Value x, int64_t n) {
       square = arith::MulFOp::create(b, square, square);
   }
   return result ? result : splat(b, x.getType(), 1.0);
+}
+
+/// Terms of the sum over t < T written out; a larger T (up to L < 2^31) is
+/// summed by a loop, so that the code does not grow with T.
+static constexpr int64_t kMaxUnrolledTerms = 16;
+
+/// sum_{t < T} binom(L, t) x^t y^(T - 1 - t) by an scf.for over t: each
+/// step multiplies the sum by y and adds binom(L, t) x^t (Horner in y),
+/// carrying x^t and binom(L, t) (in f64, updated by (L - t) / (t + 1)).
+static Value buildMissedTermsLoop(ImplicitLocOpBuilder &b, Value x, Value y,
+                                  int64_t tables, int64_t minCollisions) {
+  Type type = x.getType();
+  auto f64 = b.getF64Type();
+  Value start = arith::ConstantIndexOp::create(b, 0);
+  Value end = arith::ConstantIndexOp::create(b, minCollisions);
+  Value step = arith::ConstantIndexOp::create(b, 1);
+  Value l = arith::ConstantOp::create(b, b.getF64FloatAttr(double(tables)));
+  Value one = arith::ConstantOp::create(b, b.getF64FloatAttr(1.0));
+  auto loop = scf::ForOp::create(
+      b, start, end, step,
+      ValueRange{splat(b, type, 0.0), splat(b, type, 1.0), one},
+      [&](OpBuilder &nested, Location loc, Value t, ValueRange carried) {
+        ImplicitLocOpBuilder ib(loc, nested);
+        Value sum = carried[0], xPower = carried[1], coeff = carried[2];
+        Value term = arith::MulFOp::create(
+            ib, vector::BroadcastOp::create(ib, type, coeff), xPower);
+        Value next = math::FmaOp::create(ib, sum, y, term);
+        Value tf = arith::UIToFPOp::create(
+            ib, f64, arith::IndexCastUIOp::create(ib, ib.getI64Type(), t));
+        Value ratio =
+            arith::DivFOp::create(ib, arith::SubFOp::create(ib, l, tf),
+                                  arith::AddFOp::create(ib, tf, one));
+        scf::YieldOp::create(
+            ib, ValueRange{next, arith::MulFOp::create(ib, xPower, x),
+                           arith::MulFOp::create(ib, coeff, ratio)});
+      });
+  return loop.getResult(0);
 }
 
 /// binom(n, k) in double (exact up to 2^53, then rounded).
@@ -59,6 +98,13 @@ Value mlir::magicpig::buildRetrievalProbability(ImplicitLocOpBuilder &b,
   Value y = arith::SubFOp::create(b, splat(b, f64Type, 1.0), x);
 
   // P(fewer than T collisions) = sum_{t < T} binom(L, t) x^t y^(L - t).
+  if (minCollisions > kMaxUnrolledTerms) {
+    Value missed = arith::MulFOp::create(
+        b, buildMissedTermsLoop(b, x, y, tables, minCollisions),
+        power(b, y, tables - minCollisions + 1));
+    Value u = arith::SubFOp::create(b, splat(b, f64Type, 1.0), missed);
+    return arith::TruncFOp::create(b, f32Type, u);
+  }
   // y^(L - t) for t = T-1 .. 0 from one power and T - 1 multiplications.
   int64_t t = minCollisions - 1;
   Value yPower = power(b, y, tables - t);

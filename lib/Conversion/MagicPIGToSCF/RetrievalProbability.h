@@ -22,7 +22,8 @@ namespace mlir::magicpig {
 ///
 /// and returns u as an f32 vector (not floored: u may be 0). K, L and T are
 /// compile-time constants, so the powers are unrolled multiplications, with
-/// no pow call. The sum is evaluated in f64: for far keys it is within
+/// no pow call; the terms of the sum are unrolled for T <= 16 and summed by
+/// an scf.for beyond. The sum is evaluated in f64: for far keys it is within
 /// 1e-6 of 1, and in f32 `1 - sum` would keep no correct digit.
 Value buildRetrievalProbability(ImplicitLocOpBuilder &b, Value cosines,
                                 int64_t bits, int64_t tables,

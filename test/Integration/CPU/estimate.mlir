@@ -10,7 +10,8 @@
 // candidates, norms shorter than the cache, an empty head (lse = -inf),
 // counts above C and negative counts; case 2 has Llama-like parameters
 // (bf16, d = 128, K = 10, L = 150); case 3 has T = 3, f16 everywhere, a
-// head dim below the vector width.
+// head dim below the vector width; case 4 is case 3 with L = 40, T = 20
+// (the sum of u's terms in a loop rather than unrolled).
 //
 // The second run: vector width 8 compiled for an AVX2 CPU without AVX-512.
 // RUN: magicpig-opt %s --magicpig-cpu-pipeline \
@@ -32,6 +33,8 @@
 // CHECK-LABEL: case 2
 // CHECK-NEXT: out ok 1 lse ok 1
 // CHECK-LABEL: case 3
+// CHECK-NEXT: out ok 1 lse ok 1
+// CHECK-LABEL: case 4
 // CHECK-NEXT: out ok 1 lse ok 1
 
 func.func @fill(%m: memref<?xf32>, %seed: i32) {
@@ -628,9 +631,105 @@ func.func @case3() {
   return
 }
 
+func.func @case4() {
+  // Case 3 with L = 40, T = 20: more terms than are unrolled, so the
+  // lowering sums them in a loop.
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %c24 = arith.constant 24 : index
+  %q32 = memref.alloc() : memref<10xf32>
+  %k32 = memref.alloc() : memref<160xf32>
+  %v32 = memref.alloc() : memref<768xf32>
+  %qd = memref.cast %q32 : memref<10xf32> to memref<?xf32>
+  %kd = memref.cast %k32 : memref<160xf32> to memref<?xf32>
+  %vd = memref.cast %v32 : memref<768xf32> to memref<?xf32>
+  %s1 = arith.constant 61 : i32
+  %s2 = arith.constant 62 : i32
+  %s3 = arith.constant 63 : i32
+  func.call @fill(%qd, %s1) : (memref<?xf32>, i32) -> ()
+  func.call @fill(%kd, %s2) : (memref<?xf32>, i32) -> ()
+  func.call @fill(%vd, %s3) : (memref<?xf32>, i32) -> ()
+  %q = memref.alloc() : memref<2x1x5xf16>
+  %k = memref.alloc() : memref<2x1x16x5xf16>
+  %v = memref.alloc() : memref<2x1x16x24xf16>
+  %qf = memref.collapse_shape %q [[0, 1, 2]] : memref<2x1x5xf16> into memref<10xf16>
+  %kf = memref.collapse_shape %k [[0, 1, 2, 3]] : memref<2x1x16x5xf16> into memref<160xf16>
+  %vf = memref.collapse_shape %v [[0, 1, 2, 3]] : memref<2x1x16x24xf16> into memref<768xf16>
+  %qfd = memref.cast %qf : memref<10xf16> to memref<?xf16>
+  %kfd = memref.cast %kf : memref<160xf16> to memref<?xf16>
+  %vfd = memref.cast %vf : memref<768xf16> to memref<?xf16>
+  func.call @to_f16(%qd, %qfd) : (memref<?xf32>, memref<?xf16>) -> ()
+  func.call @to_f16(%kd, %kfd) : (memref<?xf32>, memref<?xf16>) -> ()
+  func.call @to_f16(%vd, %vfd) : (memref<?xf32>, memref<?xf16>) -> ()
+  %q3 = memref.expand_shape %q32 [[0, 1, 2]] output_shape [2, 1, 5] : memref<10xf32> into memref<2x1x5xf32>
+  %k4 = memref.expand_shape %k32 [[0, 1, 2, 3]] output_shape [2, 1, 16, 5] : memref<160xf32> into memref<2x1x16x5xf32>
+  %v4 = memref.expand_shape %v32 [[0, 1, 2, 3]] output_shape [2, 1, 16, 24] : memref<768xf32> into memref<2x1x16x24xf32>
+  %q3d = memref.cast %q3 : memref<2x1x5xf32> to memref<?x?x?xf32>
+  %k4d = memref.cast %k4 : memref<2x1x16x5xf32> to memref<?x?x?x?xf32>
+  %v4d = memref.cast %v4 : memref<2x1x16x24xf32> to memref<?x?x?x?xf32>
+  %mean = memref.alloc() : memref<2x1x5xf32>
+  %meanf = memref.collapse_shape %mean [[0, 1, 2]] : memref<2x1x5xf32> into memref<10xf32>
+  %meanfd = memref.cast %meanf : memref<10xf32> to memref<?xf32>
+  %mseed = arith.constant 64 : i32
+  func.call @fill(%meanfd, %mseed) : (memref<?xf32>, i32) -> ()
+  %md = memref.cast %mean : memref<2x1x5xf32> to memref<?x?x?xf32>
+  %norms = memref.alloc() : memref<2x1x16xf32>
+  %nd = memref.cast %norms : memref<2x1x16xf32> to memref<?x?x?xf32>
+  func.call @norms(%k4d, %md, %nd) : (memref<?x?x?x?xf32>, memref<?x?x?xf32>, memref<?x?x?xf32>) -> ()
+  %cand = memref.alloc() : memref<2x1x16xi64>
+  %cand32 = memref.alloc() : memref<2x1x16xi32>
+  %counts = memref.alloc() : memref<2x1xi64>
+  %counts32 = memref.alloc() : memref<2x1xi32>
+  %n16 = arith.constant 16 : i64
+  %n16i = arith.constant 16 : i32
+  scf.for %b = %c0 to %c2 step %c1 {
+    scf.for %r = %c0 to %c16 step %c1 {
+      %j = arith.index_cast %r : index to i64
+      %j32 = arith.index_cast %r : index to i32
+      memref.store %j, %cand[%b, %c0, %r] : memref<2x1x16xi64>
+      memref.store %j32, %cand32[%b, %c0, %r] : memref<2x1x16xi32>
+    }
+    memref.store %n16, %counts[%b, %c0] : memref<2x1xi64>
+    memref.store %n16i, %counts32[%b, %c0] : memref<2x1xi32>
+  }
+  %out = memref.alloc() : memref<2x1x24xf16>
+  %lse = memref.alloc() : memref<2x1xf32>
+  magicpig.estimate bits(1) tables(40) min_collisions(20) scale(0.45)
+    ins(%q, %k, %v, %norms, %mean, %cand, %counts : memref<2x1x5xf16>, memref<2x1x16x5xf16>, memref<2x1x16x24xf16>, memref<2x1x16xf32>, memref<2x1x5xf32>, memref<2x1x16xi64>, memref<2x1xi64>)
+    outs(%out, %lse : memref<2x1x24xf16>, memref<2x1xf32>)
+  %out32 = memref.alloc() : memref<2x1x24xf32>
+  scf.for %b = %c0 to %c2 step %c1 {
+    scf.for %e = %c0 to %c24 step %c1 {
+      %x = memref.load %out[%b, %c0, %e] : memref<2x1x24xf16>
+      %y = arith.extf %x : f16 to f32
+      memref.store %y, %out32[%b, %c0, %e] : memref<2x1x24xf32>
+    }
+  }
+  %ref = memref.alloc() : memref<2x1x24xf32>
+  %lref = memref.alloc() : memref<2x1xf32>
+  %cd = memref.cast %cand32 : memref<2x1x16xi32> to memref<?x?x?xi32>
+  %cnd = memref.cast %counts32 : memref<2x1xi32> to memref<?x?xi32>
+  %rd = memref.cast %ref : memref<2x1x24xf32> to memref<?x?x?xf32>
+  %lrd = memref.cast %lref : memref<2x1xf32> to memref<?x?xf32>
+  %bits = arith.constant 1 : i64
+  %tables = arith.constant 40 : i64
+  %t = arith.constant 20 : i64
+  %scale = arith.constant 0.45 : f32
+  func.call @reference(%q3d, %k4d, %v4d, %nd, %md, %cd, %cnd, %rd, %lrd, %bits, %tables, %t, %scale) : (memref<?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?x?xf32>, memref<?x?x?xf32>, memref<?x?x?xf32>, memref<?x?x?xi32>, memref<?x?xi32>, memref<?x?x?xf32>, memref<?x?xf32>, i64, i64, i64, f32) -> ()
+  vector.print str "case 4\n"
+  %od = memref.cast %out32 : memref<2x1x24xf32> to memref<?x?x?xf32>
+  %ld = memref.cast %lse : memref<2x1xf32> to memref<?x?xf32>
+  %tol = arith.constant 2.0e-3 : f32
+  func.call @compare(%od, %rd, %ld, %lrd, %tol) : (memref<?x?x?xf32>, memref<?x?x?xf32>, memref<?x?xf32>, memref<?x?xf32>, f32) -> ()
+  return
+}
+
 func.func @main() {
   func.call @case1() : () -> ()
   func.call @case2() : () -> ()
   func.call @case3() : () -> ()
+  func.call @case4() : () -> ()
   return
 }
