@@ -6,11 +6,11 @@ queue and `cancel` them; the worker reports each request's tokens and its
 end through the request's `emit` callback, from the worker thread.
 
 The worker loop, each turn:
-  1. join: while the running batch has room (`max_batch`), take the next
+  1. leave: drop cancelled sequences (a client that went away, an explicit
+     cancel);
+  2. join: while the running batch has room (`max_batch`), take the next
      waiting request and prefill it (the batch waits meanwhile: no chunked
      prefill); its first token comes from the prefill's logits;
-  2. leave: drop cancelled sequences (a client that went away, an explicit
-     cancel);
   3. step: one `engine.decode_step` over the whole running batch; each
      sequence that ends (max tokens, a stop token, a stop string) or fails
      leaves it, freeing its slot for the next turn's joins.
@@ -194,7 +194,7 @@ class Scheduler:
 
     def _worker(self):
         try:
-            while self._turn():
+            while self.turn():
                 pass
             for state in self._running:  # stopped: cancel what still runs
                 self._finish(state, "cancelled")
@@ -210,22 +210,24 @@ class Scheduler:
         self._running = []
         self._running_count = 0
 
-    def _turn(self):
+    def turn(self):
+        """One turn of the worker loop: joins, leaves, one decode step;
+        False once stopped. The worker thread runs it; tests step it by hand."""
         with self._lock:
             while not (self._waiting or self._running or self._stopping):
                 self._lock.wait()
             if self._stopping:
                 return False
+            cancelled = [s for s in self._running if s.request.cancelled]
+        for state in cancelled:  # first, so that their slots can be joined now
+            self._running.remove(state)
+            self._finish(state, "cancelled")
+        with self._lock:
             joining = []
             while self._waiting and len(self._running) + len(joining) < self.max_batch:
                 joining.append(self._waiting.popleft())
         for request in joining:
             self._join(request)
-        with self._lock:
-            cancelled = [s for s in self._running if s.request.cancelled]
-        for state in cancelled:
-            self._running.remove(state)
-            self._finish(state, "cancelled")
         if self._running:
             self._step()
         self._running_count = len(self._running)
