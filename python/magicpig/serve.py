@@ -22,7 +22,7 @@ import uuid
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from magicpig.cli import progress, run_main
@@ -315,18 +315,52 @@ async def _generate(service, http_request, chat):
     except ShuttingDown as e:
         raise ApiError(503, str(e))
     answer = _Answer(service, request, chat, len(ids))
-    if params["stream"]:
-        return _EventStream(answer.stream(events, params["include_usage"]),
-                            lambda: service.scheduler.cancel(request))
+    waiter = _Waiter(events, http_request)
+    streaming = False
     try:
-        text, done = await answer.collect(events, http_request)
+        # The first event comes before any answer: a request that fails in
+        # its prefill gets a 500, streaming or not.
+        event = await waiter.next()
+        if params["stream"] and event is not None and not (
+                isinstance(event, Done) and event.reason in ("error", "cancelled")):
+            waiter.close()  # starlette's StreamingResponse listens from here on
+            streaming = True
+            return _EventStream(answer.stream(event, events, params["include_usage"]),
+                                lambda: service.scheduler.cancel(request))
+        parts = []
+        while event is not None and not isinstance(event, Done):
+            parts.append(event.text)
+            event = await waiter.next()
     finally:
-        service.scheduler.cancel(request)  # a no-op once it has ended
-    if done.reason == "error":
-        raise ApiError(500, f"generation failed: {done.error}")
-    if done.reason == "cancelled":
+        waiter.close()
+        if not streaming:
+            service.scheduler.cancel(request)  # a no-op once it has ended
+    if event is None:  # the client went away: no one to answer
+        return Response(status_code=499)
+    if event.reason == "error":
+        raise ApiError(500, f"generation failed: {event.error}")
+    if event.reason == "cancelled":
         raise ApiError(503, "the request was cancelled: the server is shutting down")
-    return JSONResponse(answer.whole(text, done))
+    return JSONResponse(answer.whole("".join(parts) + event.text, event))
+
+
+class _Waiter:
+    """The next event of a request, or None once its client has gone."""
+
+    def __init__(self, events, http_request):
+        self.events = events
+        self.gone = asyncio.ensure_future(_disconnected(http_request))
+
+    async def next(self):
+        get = asyncio.ensure_future(self.events.get())
+        await asyncio.wait({get, self.gone}, return_when=asyncio.FIRST_COMPLETED)
+        if get.done():
+            return get.result()
+        get.cancel()
+        return None
+
+    def close(self):
+        self.gone.cancel()
 
 
 class _Answer:
@@ -370,59 +404,33 @@ class _Answer:
                                                  "finish_reason": done.reason}],
                             self._usage(done))
 
-    async def collect(self, events, http_request):
-        """Waits for the whole answer; a client that disconnects meanwhile
-        cancels it (the finally of the caller)."""
-        parts = []
-        gone = asyncio.ensure_future(_disconnected(http_request))
-        try:
-            while True:
-                get = asyncio.ensure_future(events.get())
-                await asyncio.wait({get, gone}, return_when=asyncio.FIRST_COMPLETED)
-                if not get.done():
-                    get.cancel()
-                    raise asyncio.CancelledError("the client disconnected")
-                event = get.result()
-                parts.append(event.text)
-                if isinstance(event, Done):
-                    return "".join(parts), event
-        finally:
-            gone.cancel()
-
-    async def stream(self, events, include_usage):
-        """Server-sent events; starlette cancels this generator when the
-        client disconnects, and the finally cancels the sequence."""
-        try:
-            if self.chat:
-                yield _sse(self._chunk("", first=True))
-            while True:
-                event = await events.get()
-                if not isinstance(event, Done):
-                    if event.text:
-                        yield _sse(self._chunk(event.text))
-                    continue
-                if event.text:
-                    yield _sse(self._chunk(event.text))
-                if event.reason in ("stop", "length"):
-                    yield _sse(self._chunk("", event.reason))
-                    if include_usage:
-                        yield _sse(self._object(self._chunk("")["object"], [],
-                                                self._usage(event)))
-                else:
-                    message = (f"generation failed: {event.error}" if event.reason == "error"
-                               else "the request was cancelled: the server is shutting down")
-                    yield _sse(ApiError(500 if event.reason == "error" else 503,
-                                        message).body())
-                yield "data: [DONE]\n\n"
-                return
-        finally:
-            self.service.scheduler.cancel(self.request)
+    async def stream(self, event, events, include_usage):
+        """Server-sent events from `event` on; starlette cancels this
+        generator when the client disconnects (and _EventStream then
+        cancels the sequence)."""
+        if self.chat:
+            yield _sse(self._chunk("", first=True))
+        while not isinstance(event, Done):
+            if event.text:
+                yield _sse(self._chunk(event.text))
+            event = await events.get()
+        if event.text:
+            yield _sse(self._chunk(event.text))
+        if event.reason in ("stop", "length"):
+            yield _sse(self._chunk("", event.reason))
+            if include_usage:
+                yield _sse(self._object(self._chunk("")["object"], [],
+                                        self._usage(event)))
+        else:  # failed, or cancelled by a shutdown, after its first chunk
+            message = (f"generation failed: {event.error}" if event.reason == "error"
+                       else "the request was cancelled: the server is shutting down")
+            yield _sse(ApiError(500 if event.reason == "error" else 503, message).body())
+        yield "data: [DONE]\n\n"
 
 
 class _EventStream(StreamingResponse):
     """Server-sent events that cancel their request however the response
-    ends: a client gone before the first event never starts the generator,
-    so the generator's own finally would not run."""
+    ends (finished, the client gone, the server shutting down)."""
 
     def __init__(self, content, on_close):
         super().__init__(content, media_type="text/event-stream",

@@ -333,9 +333,9 @@ def server(graph, tmp_path_factory):
         proc = subprocess.Popen(
             [sys.executable, "-m", "magicpig.serve", "--tiny", "--library", graph,
              "--attention", "magicpig", "--port", str(port), "--max-batch", "3",
-             "--queue-size", "16", "--shutdown-timeout", "20"],
+             "--queue-size", "16", "--shutdown-timeout", "60"],
             stdout=subprocess.DEVNULL, stderr=err, env=env)
-    deadline = time.time() + 120
+    deadline = time.time() + 300  # torch, the model, the graph: seconds, more when loaded
     while True:
         try:
             if call(port, "GET", "/health", timeout=5)[0] == 200:
@@ -543,10 +543,10 @@ def test_sigterm_finishes_the_stream_and_exits_0(server, direct):
     """Last in this module: it ends the shared server."""
     port, log, proc = server
     tokenizer, run = direct
-    expected = run(tokenizer.encode(PROMPTS[4]), 300)
+    expected = run(tokenizer.encode(PROMPTS[4]), 100)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     conn.request("POST", "/v1/completions", body=json.dumps(
-        {"prompt": PROMPTS[4], "max_tokens": 300, "temperature": 0, "stream": True}))
+        {"prompt": PROMPTS[4], "max_tokens": 100, "temperature": 0, "stream": True}))
     response = conn.getresponse()
     lines = [response.readline()]
     proc.send_signal(signal.SIGTERM)
@@ -555,7 +555,7 @@ def test_sigterm_finishes_the_stream_and_exits_0(server, direct):
               if x.startswith(b"data: {")]
     assert [x.strip() for x in lines if x.strip()][-1] == b"data: [DONE]"
     assert (streamed_text(chunks, False), finish_reason(chunks)) == expected
-    assert proc.wait(30) == 0
+    assert proc.wait(60) == 0
     with pytest.raises(OSError):
         call(port, "GET", "/health", timeout=5)
     assert "stopped after" in log.read_text()
@@ -623,7 +623,34 @@ def test_full_queue_is_429_and_an_engine_error_is_500(fake_server):
                           {"prompt": chr(FakeEngine.FAIL_DECODE) + "a", "max_tokens": 5})
     assert status == 500 and "generation failed: RuntimeError: decode broke" in \
         answer["error"]["message"]
+    # Streaming: a prefill error comes before the first chunk, so a 500 too;
+    # a decode error after it is an error event, then [DONE].
+    status, answer = call(port, "POST", "/v1/completions",
+                          {"prompt": chr(FakeEngine.FAIL_PREFILL) + "a", "stream": True})
+    assert status == 500 and "RuntimeError: prefill broke" in answer["error"]["message"]
     chunks = stream(port, "/v1/completions",
-                    {"prompt": chr(FakeEngine.FAIL_PREFILL) + "a", "max_tokens": 5})
-    assert "prefill broke" in chunks[-1]["error"]["message"]
+                    {"prompt": chr(FakeEngine.FAIL_DECODE) + "a", "max_tokens": 5})
+    assert streamed_text(chunks[:-1], False) == "bc"
+    assert "decode broke" in chunks[-1]["error"]["message"]
     assert call(port, "GET", "/health")[1]["status"] == "ok"
+
+
+def test_a_client_gone_before_a_whole_answer_cancels_it(fake_server):
+    """Not streaming: the server notices the disconnect while it waits."""
+    port, engine = fake_server
+    engine.gate.clear()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("POST", "/v1/completions",
+                 body=json.dumps({"prompt": "ab", "max_tokens": 400}))
+    deadline = time.time() + 10
+    while not engine.calls:  # prefilled; its first step waits for the gate
+        assert time.time() < deadline
+        time.sleep(0.01)
+    conn.sock.shutdown(socket.SHUT_RDWR)
+    conn.close()
+    time.sleep(0.5)  # the server sees the disconnect and cancels
+    engine.gate.set()
+    while call(port, "GET", "/health")[1]["completed"] != 1:
+        assert time.time() < deadline
+        time.sleep(0.01)
+    assert len([c for c in engine.calls if c[0] == "step"]) == 1  # then it left
