@@ -8,9 +8,11 @@ end through the request's `emit` callback, from the worker thread.
 The worker loop, each turn:
   1. leave: drop cancelled sequences (a client that went away, an explicit
      cancel);
-  2. join: while the running batch has room (`max_batch`), take the next
+  2. join: if the running batch has room (`max_batch`), take the next
      waiting request and prefill it (the batch waits meanwhile: no chunked
-     prefill); its first token comes from the prefill's logits;
+     prefill; one prefill a turn, so that running sequences go on between
+     the prefills of a crowd of new requests); its first token comes from
+     the prefill's logits;
   3. step: one `engine.decode_step` over the whole running batch; each
      sequence that ends (max tokens, a stop token, a stop string) or fails
      leaves it, freeing its slot for the next turn's joins.
@@ -223,11 +225,12 @@ class Scheduler:
             self._running.remove(state)
             self._finish(state, "cancelled")
         with self._lock:
-            joining = []
-            while self._waiting and len(self._running) + len(joining) < self.max_batch:
-                joining.append(self._waiting.popleft())
-        for request in joining:
-            self._join(request)
+            # One prefill per turn: the running sequences get a step between
+            # two prefills (each may take seconds) instead of waiting for all.
+            joining = (self._waiting.popleft()
+                       if self._waiting and len(self._running) < self.max_batch else None)
+        if joining is not None:
+            self._join(joining)
         if self._running:
             self._step()
         self._running_count = len(self._running)

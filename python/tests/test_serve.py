@@ -102,17 +102,18 @@ def drain(scheduler):
 def test_requests_join_after_prefill_and_leave_when_done():
     engine = FakeEngine()
     s = Scheduler(engine, max_batch=2, queue_size=8, log=quiet)
-    a, ea = collecting("a", [10], 3)
+    a, ea = collecting("a", [10], 4)
     b, eb = collecting("b", [20], 1)   # done by its prefill's token
     c, ec = collecting("c", [30], 2)
     for r in (a, b, c):
         s.submit(r)
-    assert s.turn()  # joins a and b (the batch's 2 slots); b leaves at once
-    assert s.stats()["running"] == 1 and s.stats()["waiting"] == 1
-    assert s.turn()  # c takes b's slot; a and c end with this step
-    assert engine.calls == [("prefill", "a"), ("prefill", "b"), ("step", ["a"]),
-                            ("prefill", "c"), ("step", ["a", "c"])]
-    assert tokens_of(ea) == [11, 12, 13] and done_of(ea).reason == "length"
+    assert s.turn()  # a joins (one prefill a turn), steps
+    assert s.stats()["running"] == 1 and s.stats()["waiting"] == 2
+    assert s.turn()  # b joins, leaves at once: done by its prefill's token
+    assert s.turn()  # c takes the second slot; a and c end with this step
+    assert engine.calls == [("prefill", "a"), ("step", ["a"]), ("prefill", "b"),
+                            ("step", ["a"]), ("prefill", "c"), ("step", ["a", "c"])]
+    assert tokens_of(ea) == [11, 12, 13, 14] and done_of(ea).reason == "length"
     assert tokens_of(eb) == [21] and done_of(eb).completion_tokens == 1
     assert tokens_of(ec) == [31, 32]
     assert sorted(engine.released) == ["a", "b", "c"]
@@ -244,7 +245,7 @@ def test_a_broken_engine_fails_every_request_and_the_health():
     s.submit(a)
     s.submit(b)
     s._worker()  # the worker loop, in this thread
-    assert "decode_step gave 0 results for 2 sequences" in s.failure
+    assert "decode_step gave 0 results for 1 sequences" in s.failure
     assert done_of(ea).reason == "error" and done_of(eb).reason == "error"
     with pytest.raises(ShuttingDown, match="the engine worker failed"):
         s.submit(collecting("c", [1], 1)[0])
