@@ -655,3 +655,70 @@ def test_a_client_gone_before_a_whole_answer_cancels_it(fake_server):
         assert time.time() < deadline
         time.sleep(0.01)
     assert len([c for c in engine.calls if c[0] == "step"]) == 1  # then it left
+
+
+# --- the real model (slow: `pytest -m slow`; the graph from the cache) ---
+
+@pytest.mark.slow
+@needs_compiler
+def test_smollm2_server_answers_as_generate(gguf_path, model, tokenizer, tmp_path):
+    """SmolLM2 with MagicPIG served, two concurrent chats (one streaming)
+    against generate's greedy loop with Tokenizer.chat_prompt, decoded as
+    generate decodes; the GGUF tokenizer's text path (UTF-8, special
+    tokens) is the one under test here."""
+    from magicpig.backends import CompiledBackend
+    from magicpig.generate import generate_tokens
+    from magicpig.graph_cache import compiled_graph, file_key
+    from magicpig.options import MagicPigOptions
+
+    os.environ.setdefault("MAGICPIG_COMPILE", project_tool("magicpig-compile"))
+    library = compiled_graph(model, file_key(gguf_path), "magicpig",
+                             MagicPigOptions.for_model(model.config.head_dim))
+    questions = ["What is the capital of France? Answer in one sentence.",
+                 "Name three colors and say which one you like."]
+    expected = []
+    for q in questions:
+        tokens, _, _, _ = generate_tokens(CompiledBackend(model, library),
+                                          tokenizer.chat_prompt(q), 24,
+                                          tokenizer.eos_token_id)
+        expected.append(tokenizer.decode(tokens, skip_special_tokens=True))
+    port = free_port()
+    with open(tmp_path / "stderr.txt", "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "magicpig.serve", "--gguf", gguf_path, "--library",
+             library, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=err,
+            env={**os.environ, "PYTHONPATH": PYTHON_DIR})
+    try:
+        deadline = time.time() + 300
+        while True:
+            try:
+                if call(port, "GET", "/health", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None and time.time() < deadline, \
+                (tmp_path / "stderr.txt").read_text()
+            time.sleep(0.5)
+        got = [None, None]
+
+        def ask(k, streaming):
+            body = {"messages": [{"role": "user", "content": questions[k]}],
+                    "max_tokens": 24, "temperature": 0}
+            if streaming:
+                got[k] = streamed_text(stream(port, "/v1/chat/completions", body,
+                                              timeout=300), True)
+            else:
+                got[k] = call(port, "POST", "/v1/chat/completions", body,
+                              timeout=300)[1]["choices"][0]["message"]["content"]
+
+        threads = [threading.Thread(target=ask, args=(k, k == 1)) for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+        assert got == expected
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
