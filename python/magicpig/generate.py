@@ -34,21 +34,12 @@ def _dense_layers(text):
                                          f"layer numbers, got '{text}'")
 
 
-def build_parser():
+def add_graph_arguments(p):
+    """The model and compiled-graph options (shared with magicpig.serve):
+    the attention, the graph, its target and weight type, the GGUF and the
+    MagicPIG options."""
     defaults = MagicPigOptions()
-    p = argparse.ArgumentParser(
-        prog="python3 -m magicpig.generate", description=__doc__.split("\n\n")[0],
-        epilog="Backends: 'compiled' (default) runs a shared library from "
-               "magicpig-compile (--library, or built and cached on first use); "
-               "'reference' runs the PyTorch model, with MagicPIG decode "
-               "attention computed by the numpy reference of the ops (slow, "
-               "exact math).")
-    p.add_argument("--prompt-file", required=True, metavar="F")
-    p.add_argument("--max-new-tokens", type=int, default=128, metavar="N")
     p.add_argument("--attention", choices=["dense", "magicpig"], default="magicpig")
-    p.add_argument("--backend", choices=["compiled", "reference"], default="compiled",
-                   help="compiled: a magicpig-compile shared library (default); "
-                        "reference: PyTorch + the numpy MagicPIG reference")
     p.add_argument("--library", metavar="SO",
                    help="a graph from magicpig-compile (default: export and "
                         "compile the model with these options, cached)")
@@ -65,8 +56,6 @@ def build_parser():
                         "reads: about 1.3x faster decoding, logits within ~1%%)")
     p.add_argument("--gguf", metavar="FILE",
                    help="a Llama GGUF (default: SmolLM2-135M-Instruct from PyPI)")
-    p.add_argument("--no-chat-template", action="store_true",
-                   help="feed the prompt as plain text")
     g = p.add_argument_group(
         "MagicPIG (as --magicpig-sparsify; with --library, they must match "
         "the options the library was compiled with)")
@@ -88,6 +77,24 @@ def build_parser():
                         "-1: none)")
     g.add_argument("--seed", type=int, help="seed of the SimHash projection "
                                             f"(default {defaults.seed})")
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog="python3 -m magicpig.generate", description=__doc__.split("\n\n")[0],
+        epilog="Backends: 'compiled' (default) runs a shared library from "
+               "magicpig-compile (--library, or built and cached on first use); "
+               "'reference' runs the PyTorch model, with MagicPIG decode "
+               "attention computed by the numpy reference of the ops (slow, "
+               "exact math).")
+    p.add_argument("--prompt-file", required=True, metavar="F")
+    p.add_argument("--max-new-tokens", type=int, default=128, metavar="N")
+    p.add_argument("--backend", choices=["compiled", "reference"], default="compiled",
+                   help="compiled: a magicpig-compile shared library (default); "
+                        "reference: PyTorch + the numpy MagicPIG reference")
+    p.add_argument("--no-chat-template", action="store_true",
+                   help="feed the prompt as plain text")
+    add_graph_arguments(p)
     s = p.add_argument_group("sampling")
     s.add_argument("--greedy", action="store_true", help="always take the top token")
     s.add_argument("--temperature", type=float, default=0.7)
@@ -112,23 +119,30 @@ def given_options(args):
 def validate(args):
     """Checks the options that do not depend on the model, before it loads;
     MagicPigOptions.for_model checks the rest once its head dim is known."""
-    given = given_options(args)
-    # T <= L once L is known; until then against the largest default L.
-    largest = max(t for _, t in [PAPER_LSH_DEFAULTS, *LSH_DEFAULTS_BY_HEAD_DIM.values()])
-    MagicPigOptions(**{"lsh_tables": largest, **given}).validate()
+    validate_graph_options(args)
     if args.max_new_tokens < 1:
         raise MagicPigError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
     if args.temperature < 0:
         raise MagicPigError(f"--temperature must be >= 0, got {args.temperature}")
     if not 0 < args.top_p <= 1:
         raise MagicPigError(f"--top-p must be in (0, 1], got {args.top_p}")
-    if args.library and args.backend != "compiled":
+
+
+def validate_graph_options(args):
+    """The checks of add_graph_arguments' options (a parser without
+    --backend, as magicpig.serve's, runs the compiled one)."""
+    given = given_options(args)
+    # T <= L once L is known; until then against the largest default L.
+    largest = max(t for _, t in [PAPER_LSH_DEFAULTS, *LSH_DEFAULTS_BY_HEAD_DIM.values()])
+    MagicPigOptions(**{"lsh_tables": largest, **given}).validate()
+    backend = getattr(args, "backend", "compiled")
+    if args.library and backend != "compiled":
         raise MagicPigError("--library needs --backend compiled")
-    if args.target == "cuda" and args.backend != "compiled":
+    if args.target == "cuda" and backend != "compiled":
         raise MagicPigError("--target cuda needs --backend compiled")
     if args.chip and args.target != "cuda":
         raise MagicPigError("--chip needs --target cuda")
-    if args.weight_type != "f32" and (args.backend != "compiled" or args.library):
+    if args.weight_type != "f32" and (backend != "compiled" or args.library):
         raise MagicPigError("--weight-type applies when generate compiles the graph "
                             "(--backend compiled, no --library: a graph's weight "
                             "type is fixed when it is compiled)")
@@ -146,6 +160,18 @@ def check_library_options(args, compiled_options, library):
             raise MagicPigError(f"{flag}={shown} differs from the {key} the library "
                                 f"{library} was compiled with ({have}); recompile it "
                                 f"or leave out --library")
+
+
+def compiled_library(args, model, model_key, options):
+    """The graph to run: --library, or `model` exported and compiled with
+    the options given (cached under `model_key`, magicpig.graph_cache)."""
+    if args.library is not None:
+        return args.library
+    from magicpig.graph_cache import compiled_graph
+
+    return compiled_graph(model, model_key, args.attention, options,
+                          target=args.target, chip=args.chip,
+                          weight_type=args.weight_type)
 
 
 def read_prompt(path):
@@ -252,13 +278,9 @@ def main(argv=None):
     options.dense_layer_set(model.config.num_layers)  # range check before running
 
     if args.backend == "compiled":
-        library = args.library
-        if library is None:
-            from magicpig.graph_cache import compiled_graph, file_key
+        from magicpig.graph_cache import file_key
 
-            library = compiled_graph(model, file_key(path), args.attention, options,
-                                     target=args.target, chip=args.chip,
-                                     weight_type=args.weight_type)
+        library = compiled_library(args, model, file_key(path), options)
         backend = CompiledBackend(model, library, args.attention, len(ids) + max_new)
         if args.library:
             check_library_options(args, backend.compiled.options, library)
