@@ -53,6 +53,55 @@ def write_gpt2_gguf(path):
     return str(path)
 
 
+TINY_LLAMA_METADATA = {  # hidden 16, 4 q heads, 2 kv heads, head dim 4
+    "llama.context_length": 64, "llama.embedding_length": 16, "llama.block_count": 1,
+    "llama.feed_forward_length": 32, "llama.attention.head_count": 4,
+    "llama.attention.head_count_kv": 2, "llama.rope.dimension_count": 4,
+    "llama.rope.freq_base": 10000.0, "llama.attention.layer_norm_rms_epsilon": 1e-5,
+    "llama.vocab_size": 8,
+}
+
+
+def write_llama_gguf(path, nan_tensor=None, **metadata):
+    """A tiny one-layer Llama GGUF (f32 tensors of the shapes of
+    TINY_LLAMA_METADATA) whose metadata `metadata` overrides ('.' in a key
+    spelled '__'; None drops a key); `nan_tensor`: a tensor holding a NaN."""
+    import gguf
+    import numpy as np
+
+    values = dict(TINY_LLAMA_METADATA)
+    for key, value in metadata.items():
+        values["llama." + key.replace("__", ".")] = value
+    writer = gguf.GGUFWriter(str(path), arch="llama")
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, float):
+            writer.add_float32(key, value)
+        elif isinstance(value, int) and value < 0:
+            writer.add_int32(key, value)
+        else:
+            writer.add_uint32(key, value)
+    hidden, ffn, vocab, q, kv = 16, 32, 8, 16, 8
+    shapes = {"token_embd.weight": (vocab, hidden), "output_norm.weight": (hidden,),
+              "blk.0.attn_norm.weight": (hidden,), "blk.0.attn_q.weight": (q, hidden),
+              "blk.0.attn_k.weight": (kv, hidden), "blk.0.attn_v.weight": (kv, hidden),
+              "blk.0.attn_output.weight": (hidden, q), "blk.0.ffn_norm.weight": (hidden,),
+              "blk.0.ffn_gate.weight": (ffn, hidden), "blk.0.ffn_up.weight": (ffn, hidden),
+              "blk.0.ffn_down.weight": (hidden, ffn)}
+    rng = np.random.default_rng(0)
+    for name, shape in shapes.items():
+        array = rng.standard_normal(shape).astype(np.float32) * 0.1
+        if name == nan_tensor:
+            array.flat[3] = np.nan
+        writer.add_tensor(name, array)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return str(path)
+
+
 # The real model (slow tests only): fetched once per session.
 @pytest.fixture(scope="session")
 def gguf_path():
