@@ -102,6 +102,30 @@ def write_llama_gguf(path, nan_tensor=None, **metadata):
     return str(path)
 
 
+def truncated_copy(library, directory, fraction=2):
+    """A copy of `library` cut to 1/fraction of its size, as a full disk or
+    an interrupted copy leaves it."""
+    data = open(library, "rb").read()
+    path = os.path.join(str(directory), "truncated-" + os.path.basename(library))
+    with open(path, "wb") as f:
+        f.write(data[:len(data) // fraction])
+    return path
+
+
+def load_in_subprocess(library):
+    """magicpig.compiled.CompiledModel(library) through cli.run_main in a
+    fresh interpreter (a bad library may kill it with a signal)."""
+    import subprocess
+
+    code = ("import sys\n"
+            "from magicpig.cli import run_main\n"
+            "from magicpig.compiled import CompiledModel\n"
+            "sys.exit(run_main(lambda argv: CompiledModel(sys.argv[1], [])))\n")
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR)
+    return subprocess.run([sys.executable, "-c", code, library], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
 # The real model (slow tests only): fetched once per session.
 @pytest.fixture(scope="session")
 def gguf_path():
