@@ -325,3 +325,50 @@ def test_disk_full_while_extracting_the_model(tmp_path, monkeypatch):
     assert "\n" not in str(e.value)
     folder = os.path.dirname(model_store.model_path())
     assert [p for p in os.listdir(folder) if not p.endswith(".lock")] == []
+
+
+# --- the evaluation's work dir ($MAGICPIG_CACHE/eval) ----------------------------
+
+def test_damaged_results_json_is_moved_aside(tmp_path, capsys):
+    from magicpig.eval.__main__ import Results
+
+    (tmp_path / "results.json").write_text('{"layers": {"summ')
+    results = Results(str(tmp_path))
+    assert results.data == {}
+    assert "results.json is unusable" in capsys.readouterr().err
+    assert (tmp_path / "results.json.damaged").read_text() == '{"layers": {"summ'
+    results.data["kl"] = {"x": 1}
+    results.save(["kl"])
+    assert Results(str(tmp_path)).data == {"kl": {"x": 1}}
+
+
+def test_damaged_capture_is_taken_again(tmp_path, monkeypatch, capsys):
+    """A capture_<N>.npz cut short was np.load's BadZipFile on every run."""
+    import types
+
+    import numpy as np
+
+    from magicpig.eval import capture as capture_mod
+    from magicpig.eval import phases
+
+    def fake_capture(model, text, queries):
+        taken.append(text)
+        z = np.zeros((1, 1, 4, 2), dtype=np.float32)
+        return capture_mod.Capture(z, z, z, np.zeros(3, dtype=np.float32))
+
+    taken = []
+    monkeypatch.setattr(capture_mod, "prefill", fake_capture)
+    ctx = phases.Context(types.SimpleNamespace(queries=2), None, str(tmp_path), None,
+                         "", [], load=False)
+    ctx.corpus = types.SimpleNamespace(capture_text=lambda n: f"text of {n}")
+    ctx.capture(300)
+    path = ctx.capture_path(300)
+    data = open(path, "rb").read()
+    with open(path, "wb") as f:
+        f.write(data[:len(data) // 2])
+    capsys.readouterr()
+    assert ctx.capture(300).keys.shape == (1, 1, 4, 2)
+    assert len(taken) == 2 and "is unusable" in capsys.readouterr().err
+    ctx.capture(300)
+    assert len(taken) == 2
+    assert sorted(os.listdir(tmp_path)) == [os.path.basename(path)]
