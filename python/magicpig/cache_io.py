@@ -51,7 +51,7 @@ def atomic_output(path, suffix=""):
                                suffix=names["suffix"] + suffix)
     os.close(fd)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 is not a cache file's mode
+        os.chmod(tmp, 0o666 & ~_UMASK)  # not mkstemp's 0600
         yield tmp
         os.replace(tmp, path)
     except BaseException:
@@ -84,6 +84,7 @@ def atomic_dir(path):
     that one is kept."""
     staging = tempfile.mkdtemp(**_temp_name(path))
     try:
+        os.chmod(staging, 0o777 & ~_UMASK)  # not mkdtemp's 0700
         yield staging
         if os.path.exists(path):
             aside = tempfile.mkdtemp(**_temp_name(path))
