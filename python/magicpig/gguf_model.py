@@ -101,11 +101,17 @@ def read_config(reader, path="model"):
         if vocab_size < 1:
             raise _bad(path, "tokenizer.ggml.tokens", [], "(no tokens)")
     tensor_names = {t.name for t in reader.tensors}
+    layers_key = f"{arch}.block_count"
+    num_layers = _count(reader, path, layers_key)
+    blocks = {name.split(".")[1] for name in tensor_names if name.startswith("blk.")}
+    if blocks and blocks != {str(i) for i in range(num_layers)}:
+        raise _bad(path, layers_key, num_layers, f"but the file holds the tensors of "
+                                                 f"{len(blocks)} layers")
     return LlamaConfig(
         vocab_size=vocab_size,
         hidden_size=hidden,
         intermediate_size=_count(reader, path, f"{arch}.feed_forward_length"),
-        num_layers=_count(reader, path, f"{arch}.block_count"),
+        num_layers=num_layers,
         num_heads=heads,
         num_kv_heads=kv_heads,
         head_dim=head_dim,

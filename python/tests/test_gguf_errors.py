@@ -60,6 +60,8 @@ def test_consistent_tiny_llama_loads(tmp_path):
      "(llama.embedding_length = 16, llama.attention.head_count = 4, "
      "llama.rope.dimension_count = 6) implies 24x16"),
     ({"block_count": 0}, "llama.block_count = 0 (must be a positive integer)"),
+    ({"block_count": 1000000}, "llama.block_count = 1000000 but the file holds the "
+                               "tensors of 1 layers"),
     ({"feed_forward_length": 0}, "llama.feed_forward_length = 0"),
     ({"context_length": 0}, "llama.context_length = 0"),
     ({"vocab_size": 0}, "llama.vocab_size = 0"),
