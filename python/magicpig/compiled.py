@@ -19,6 +19,7 @@ import os
 
 import numpy as np
 
+from magicpig.elf import incomplete
 from magicpig.errors import MagicPigError
 
 _NUMPY_TO_CTYPES = {np.dtype(np.float32): ctypes.c_float,
@@ -234,6 +235,10 @@ class CompiledModel:
         if not os.path.isfile(library_path):
             raise MagicPigError(f"compiled graph not found: {library_path} "
                                 f"(build it with magicpig-compile)")
+        damage = incomplete(library_path)
+        if damage:  # dlopen would map it and die of SIGBUS
+            raise MagicPigError(f"cannot load {library_path}: a truncated or damaged "
+                                f"shared library ({damage}); rebuild it")
         try:
             self.library = ctypes.CDLL(os.path.abspath(library_path))
         except OSError as e:

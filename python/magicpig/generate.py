@@ -15,6 +15,7 @@ retrieve counts the graph returns for each sparse layer.
 """
 
 import argparse
+import math
 import sys
 import time
 
@@ -122,8 +123,9 @@ def validate(args):
     validate_graph_options(args)
     if args.max_new_tokens < 1:
         raise MagicPigError(f"--max-new-tokens must be >= 1, got {args.max_new_tokens}")
-    if args.temperature < 0:
-        raise MagicPigError(f"--temperature must be >= 0, got {args.temperature}")
+    if not (math.isfinite(args.temperature) and args.temperature >= 0):
+        raise MagicPigError(f"--temperature must be a finite number >= 0, "
+                            f"got {args.temperature}")
     if not 0 < args.top_p <= 1:
         raise MagicPigError(f"--top-p must be in (0, 1], got {args.top_p}")
 
@@ -198,16 +200,30 @@ def check_length(prompt_tokens, max_new_tokens, context_length):
     return min(max_new_tokens, context_length - prompt_tokens)
 
 
+def check_logits(logits, step):
+    """Non-finite logits (damaged weights, an overflow) would pick garbage
+    tokens or stop at once: an error instead."""
+    finite = torch.isfinite(logits)
+    if not bool(finite.all()):
+        nan = int(torch.isnan(logits).sum())
+        where = "the prefill" if step == 0 else f"decode step {step}"
+        raise MagicPigError(f"{where} produced non-finite logits ({nan} NaN, "
+                            f"{int((~finite).sum()) - nan} infinite of {logits.numel()}): "
+                            f"damaged weights or a broken graph")
+
+
 def generate_tokens(backend, prompt_ids, max_new_tokens, eos_token_id,
                     choose=lambda logits: int(torch.argmax(logits)), on_token=None):
     """The decode loop: (new token ids, prefill seconds, decode seconds,
-    decode steps). Stops after max_new_tokens or at eos (not returned)."""
+    decode steps). Stops after max_new_tokens or at eos (not returned);
+    non-finite logits are a MagicPigError."""
     start = time.perf_counter()
     logits = backend.prefill(prompt_ids)
     prefill_seconds = time.perf_counter() - start
     out, steps = [], 0
     start = time.perf_counter()
     while True:
+        check_logits(logits, steps)
         token = choose(logits)
         if token == eos_token_id:
             break

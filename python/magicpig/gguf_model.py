@@ -9,6 +9,7 @@ uses rotate_half, so the loader undoes that permutation
 transformers' own GGUF loader.
 """
 
+import math
 import os
 
 import numpy as np
@@ -50,33 +51,112 @@ def _field(reader, key, default=None):
     return field.contents()
 
 
+def _bad(path, key, value, why):
+    return MagicPigError(f"{path}: inconsistent GGUF metadata: {key} = {value!r} {why}")
+
+
+def _count(reader, path, key, default=None):
+    """A metadata value that must be a positive integer."""
+    value = _field(reader, key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise _bad(path, key, value, "(must be a positive integer)")
+    return int(value)
+
+
+def _positive(reader, path, key, default=None):
+    """A metadata value that must be a finite positive number."""
+    value = _field(reader, key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not math.isfinite(value) or value <= 0:
+        raise _bad(path, key, value, "(must be a finite positive number)")
+    return float(value)
+
+
 def read_config(reader, path="model"):
-    """LlamaConfig from the GGUF metadata (`llama.*` keys)."""
+    """LlamaConfig from the GGUF metadata (`llama.*` keys), checked for
+    consistency: every count positive, the query heads a multiple of the kv
+    heads, an even head dim."""
     arch = _field(reader, "general.architecture")
     if arch not in SUPPORTED_ARCHITECTURES:
         raise MagicPigError(f"{path}: unsupported architecture '{arch}' "
                             f"(supported: {', '.join(SUPPORTED_ARCHITECTURES)})")
-    hidden = int(_field(reader, f"{arch}.embedding_length"))
-    heads = int(_field(reader, f"{arch}.attention.head_count"))
-    vocab = reader.fields.get(f"{arch}.vocab_size")
-    vocab_size = (int(vocab.contents()) if vocab is not None
-                  else len(_field(reader, "tokenizer.ggml.tokens")))
+    hidden_key, heads_key = f"{arch}.embedding_length", f"{arch}.attention.head_count"
+    kv_key, rope_key = f"{arch}.attention.head_count_kv", f"{arch}.rope.dimension_count"
+    hidden = _count(reader, path, hidden_key)
+    heads = _count(reader, path, heads_key)
+    kv_heads = _count(reader, path, kv_key, heads)
+    if heads % kv_heads:
+        raise _bad(path, kv_key, kv_heads, f"does not divide {heads_key} = {heads}")
+    if reader.fields.get(rope_key) is None and hidden % heads:
+        raise _bad(path, hidden_key, hidden, f"is not a multiple of {heads_key} = "
+                                             f"{heads} (and {rope_key} is absent)")
+    head_dim = _count(reader, path, rope_key, hidden // heads)
+    if head_dim % 2:
+        raise _bad(path, rope_key, head_dim, "is odd (RoPE rotates pairs of dims)")
+    vocab_key = f"{arch}.vocab_size"
+    if reader.fields.get(vocab_key) is not None:
+        vocab_size = _count(reader, path, vocab_key)
+    else:
+        vocab_size = len(_field(reader, "tokenizer.ggml.tokens"))
+        if vocab_size < 1:
+            raise _bad(path, "tokenizer.ggml.tokens", [], "(no tokens)")
     tensor_names = {t.name for t in reader.tensors}
+    layers_key = f"{arch}.block_count"
+    num_layers = _count(reader, path, layers_key)
+    blocks = {name.split(".")[1] for name in tensor_names if name.startswith("blk.")}
+    if blocks and blocks != {str(i) for i in range(num_layers)}:
+        raise _bad(path, layers_key, num_layers, f"but the file holds the tensors of "
+                                                 f"{len(blocks)} layers")
     return LlamaConfig(
         vocab_size=vocab_size,
         hidden_size=hidden,
-        intermediate_size=int(_field(reader, f"{arch}.feed_forward_length")),
-        num_layers=int(_field(reader, f"{arch}.block_count")),
+        intermediate_size=_count(reader, path, f"{arch}.feed_forward_length"),
+        num_layers=num_layers,
         num_heads=heads,
-        num_kv_heads=int(_field(reader, f"{arch}.attention.head_count_kv", heads)),
-        head_dim=int(_field(reader, f"{arch}.rope.dimension_count", hidden // heads)),
-        rope_theta=float(_field(reader, f"{arch}.rope.freq_base", 10000.0)),
-        rms_norm_eps=float(_field(reader, f"{arch}.attention.layer_norm_rms_epsilon")),
-        context_length=int(_field(reader, f"{arch}.context_length")),
+        num_kv_heads=kv_heads,
+        head_dim=head_dim,
+        rope_theta=_positive(reader, path, f"{arch}.rope.freq_base", 10000.0),
+        rms_norm_eps=_positive(reader, path, f"{arch}.attention.layer_norm_rms_epsilon"),
+        context_length=_count(reader, path, f"{arch}.context_length"),
         tie_embeddings="output.weight" not in tensor_names,
         bos_token_id=int(_field(reader, "tokenizer.ggml.bos_token_id", 1)),
         eos_token_id=int(_field(reader, "tokenizer.ggml.eos_token_id", 2)),
     )
+
+
+def expected_shape(name, config):
+    """Shape of parameter `name` (magicpig.llama) under `config`, and the
+    metadata keys it follows from."""
+    c, kind = config, name.split(".")[-1]
+    q, kv = c.num_heads * c.head_dim, c.num_kv_heads * c.head_dim
+    heads = ("embedding_length", "attention.head_count", "rope.dimension_count")
+    kv_heads = ("embedding_length", "attention.head_count_kv", "rope.dimension_count")
+    ffn = ("embedding_length", "feed_forward_length")
+    return {
+        "embed": ([c.vocab_size, c.hidden_size], ("vocab_size", "embedding_length")),
+        "lm_head": ([c.vocab_size, c.hidden_size], ("vocab_size", "embedding_length")),
+        "final_norm": ([c.hidden_size], ("embedding_length",)),
+        "attn_norm": ([c.hidden_size], ("embedding_length",)),
+        "ffn_norm": ([c.hidden_size], ("embedding_length",)),
+        "wq": ([q, c.hidden_size], heads), "wo": ([c.hidden_size, q], heads),
+        "wk": ([kv, c.hidden_size], kv_heads), "wv": ([kv, c.hidden_size], kv_heads),
+        "w_gate": ([c.intermediate_size, c.hidden_size], ffn),
+        "w_up": ([c.intermediate_size, c.hidden_size], ffn),
+        "w_down": ([c.hidden_size, c.intermediate_size], ffn),
+    }[kind]
+
+
+def _metadata(reader, arch, keys, config):
+    shown = []
+    for key in keys:
+        field = reader.fields.get(f"{arch}.{key}")
+        if field is not None:
+            shown.append(f"{arch}.{key} = {field.contents()}")
+        elif key == "vocab_size":
+            shown.append(f"{config.vocab_size} tokens in tokenizer.ggml.tokens")
+        else:
+            shown.append(f"{arch}.{key} absent")
+    return ", ".join(shown)
 
 
 # GGUF tensor name -> magicpig.llama parameter name ({i}: the layer).
@@ -101,8 +181,9 @@ def parameter_name(gguf_name):
     return None
 
 
-def read_weights(reader, config):
-    """{parameter name: f32 tensor} with q/k rows in rotate_half order."""
+def read_weights(reader, config, path="model"):
+    """{parameter name: f32 tensor} with q/k rows in rotate_half order;
+    each tensor's shape must be the config's, its values finite."""
     from gguf.quants import dequantize
 
     weights = {}
@@ -110,9 +191,21 @@ def read_weights(reader, config):
         name = parameter_name(tensor.name)
         if name is None:
             continue
-        array = dequantize(tensor.data, tensor.tensor_type).astype(np.float32)
         # ggml lists dims innermost first; numpy wants them outermost first.
-        array = array.reshape([int(n) for n in reversed(tensor.shape)])
+        shape = [int(n) for n in reversed(tensor.shape)]
+        want, keys = expected_shape(name, config)
+        if shape != want:
+            arch = _field(reader, "general.architecture")
+            raise MagicPigError(
+                f"{path}: tensor {tensor.name} is {'x'.join(map(str, shape))}, the "
+                f"metadata ({_metadata(reader, arch, keys, config)}) implies "
+                f"{'x'.join(map(str, want))}")
+        array = dequantize(tensor.data, tensor.tensor_type).astype(np.float32)
+        array = array.reshape(shape)
+        if not np.isfinite(array).all():
+            bad = int(np.size(array) - np.isfinite(array).sum())
+            raise MagicPigError(f"{path}: tensor {tensor.name} holds {bad} NaN or "
+                                f"infinite values: the model file is damaged")
         if name.endswith(".wq"):
             array = unpermute_rope_rows(array, config.num_heads)
         elif name.endswith(".wk"):
@@ -125,7 +218,7 @@ def load_gguf(path):
     """(LlamaConfig, {parameter name: tensor}, GGUF reader) of a GGUF file."""
     reader = _open(path)
     config = read_config(reader, path)
-    weights = read_weights(reader, config)
+    weights = read_weights(reader, config, path)
     return config, weights, reader
 
 

@@ -6,15 +6,24 @@
 into a library named after the attention and the MagicPIG options. The key
 of the library also covers the compiler binary, so a rebuilt compiler
 recompiles. Both steps print their progress.
+
+Both entries are written under temporary names and renamed when complete
+(magicpig.cache_io); processes building the same entry take turns, and an
+entry that is cut short (a model.mlir without its end, a truncated
+library) is rebuilt after a note.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 
+from magicpig.cache_io import (atomic_output, cache_writes, locked,
+                               note_rebuild, reason)
 from magicpig.cli import progress
+from magicpig.elf import incomplete
 from magicpig.errors import MagicPigError
 from magicpig.model_store import cache_dir
 
@@ -70,42 +79,78 @@ def _digest(*parts):
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+def _export_damage(directory):
+    """None when DIR holds a complete export, else why not."""
+    try:
+        with open(os.path.join(directory, "manifest.json")) as f:
+            json.load(f)
+        with open(os.path.join(directory, "model.mlir"), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 256))
+            tail = f.read().rstrip()
+    except (OSError, ValueError) as e:  # ValueError: JSON or UTF-8
+        return reason(e)
+    if not tail.endswith(b"}"):  # a module ends with its closing brace
+        return "model.mlir is cut short"
+    return None
+
+
 def export_once(model, directory):
     """DIR/model.mlir of `model`, exported unless already there."""
     target = os.path.join(directory, "model.mlir")
-    if os.path.isfile(target):
+    if os.path.isfile(target) and not _export_damage(directory):
         progress(f"using the cached export {target}")
         return target
-    from magicpig.export import write_export
+    with cache_writes(directory):
+        os.makedirs(directory, exist_ok=True)
+        with locked(target, "the export"):
+            if os.path.isfile(target):
+                damage = _export_damage(directory)
+                if damage is None:  # another process exported it meanwhile
+                    progress(f"using the cached export {target}")
+                    return target
+                note_rebuild(directory, damage)
+            from magicpig.export import write_export
 
-    os.makedirs(directory, exist_ok=True)
-    progress(f"exporting the model to linalg MLIR (torch-mlir) in {directory}")
-    # Written aside and moved in when complete: an interrupted export is
-    # not mistaken for a cached one.
-    staging = tempfile.mkdtemp(dir=directory)
-    try:
-        write_export(model, staging, weights=False)
-        os.replace(os.path.join(staging, "manifest.json"),
-                   os.path.join(directory, "manifest.json"))
-        os.replace(os.path.join(staging, "model.mlir"), target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            progress(f"exporting the model to linalg MLIR (torch-mlir) in {directory}")
+            # Written aside and moved in when complete, model.mlir last: an
+            # interrupted export is not mistaken for a cached one.
+            staging = tempfile.mkdtemp(dir=directory, prefix=".export.")
+            try:
+                write_export(model, staging, weights=False)
+                os.replace(os.path.join(staging, "manifest.json"),
+                           os.path.join(directory, "manifest.json"))
+                os.replace(os.path.join(staging, "model.mlir"), target)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
 def compile_once(mlir, library, flags, compiler):
     """Runs magicpig-compile (its progress goes to stderr) unless `library`
-    exists."""
-    if os.path.isfile(library):
+    exists and is whole. Processes compiling the same library take turns
+    (the later ones reuse it); each writes its own temporary file, renamed
+    to `library` when complete."""
+    if os.path.isfile(library) and not incomplete(library):
         progress(f"using the cached graph {library}")
         return library
-    progress(f"compiling {os.path.basename(library)}: magicpig-compile {' '.join(flags)}")
-    partial = library + ".partial.so"
-    result = subprocess.run([compiler, mlir, "-o", partial, *flags])
-    if result.returncode != 0:
-        raise MagicPigError(f"magicpig-compile failed (exit {result.returncode}); "
-                            f"see its messages above")
-    os.replace(partial, library)
+    with cache_writes(library), locked(library, os.path.basename(library)):
+        if os.path.isfile(library):
+            damage = incomplete(library)
+            if damage is None:  # another process compiled it meanwhile
+                progress(f"using the cached graph {library}")
+                return library
+            note_rebuild(library, damage)
+        progress(f"compiling {os.path.basename(library)}: magicpig-compile "
+                 f"{' '.join(flags)}")
+        with atomic_output(library, suffix=".so") as partial:
+            try:
+                result = subprocess.run([compiler, mlir, "-o", partial, *flags])
+            except OSError as e:
+                raise MagicPigError(f"cannot run {compiler}: {reason(e)}")
+            if result.returncode != 0:
+                raise MagicPigError(f"magicpig-compile failed (exit {result.returncode}); "
+                                    f"see its messages above")
     return library
 
 

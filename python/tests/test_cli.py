@@ -183,3 +183,63 @@ def test_prompt_file_loses_its_trailing_whitespace(tmp_path):
     path = tmp_path / "p.txt"
     path.write_text("  Question?\n\n")
     assert read_prompt(str(path)) == "  Question?"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "-1"])
+def test_generate_rejects_non_finite_temperature(capsys, prompt, tmp_path, value):
+    """Refused up front, not after the prefill as a sampling traceback."""
+    assert_one_line_error(run_in_process(capsys, "magicpig.generate", "--prompt-file",
+                                         prompt, "--gguf", str(tmp_path / "m.gguf"),
+                                         f"--temperature={value}"),
+                          "--temperature must be a finite number >= 0")
+
+
+@pytest.mark.parametrize("temperature", [1e-40, 1e-300, 5e-324])
+def test_tiny_temperature_samples_the_top_token(temperature):
+    """logits / t overflows for a tiny t (inf - inf = NaN in the softmax):
+    sampled from the top logit down it is the greedy choice."""
+    import torch
+
+    from magicpig.sampling import next_token
+
+    logits = torch.randn(1000, generator=torch.Generator().manual_seed(3))
+    generator = torch.Generator().manual_seed(0)
+    for top_p in (0.9, 1.0):
+        assert next_token(logits, False, temperature, top_p, generator) == \
+            int(torch.argmax(logits))
+
+
+class _NonFiniteBackend:
+    """Logits of a model with damaged weights: NaN from `bad_step` on."""
+
+    def __init__(self, bad_step, value=float("nan")):
+        self.bad_step, self.value, self.steps = bad_step, value, 0
+
+    def _logits(self):
+        import torch
+
+        logits = torch.zeros(16)
+        logits[5] = 1.0
+        if self.steps >= self.bad_step:
+            logits[::2] = self.value
+        return logits
+
+    def prefill(self, ids):
+        return self._logits()
+
+    def decode(self, token):
+        self.steps += 1
+        return self._logits()
+
+
+@pytest.mark.parametrize("bad_step, value, where", [
+    (0, float("nan"), "the prefill produced non-finite logits (8 NaN, 0 infinite of 16)"),
+    (2, float("inf"), "decode step 2 produced non-finite logits (0 NaN, 8 infinite"),
+])
+def test_non_finite_logits_are_an_error(bad_step, value, where):
+    """Not an empty or garbage answer with exit status 0."""
+    from magicpig.generate import generate_tokens
+
+    with pytest.raises(MagicPigError) as e:
+        generate_tokens(_NonFiniteBackend(bad_step, value), [1, 2], 8, eos_token_id=0)
+    assert where in str(e.value) and "\n" not in str(e.value)

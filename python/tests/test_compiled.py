@@ -7,6 +7,7 @@ import ctypes
 import numpy as np
 import pytest
 
+from conftest import load_in_subprocess, truncated_copy
 from magicpig.compiled import (CompiledModel, descriptor_type, from_descriptor,
                                to_descriptor)
 from magicpig.errors import MagicPigError
@@ -42,8 +43,8 @@ def test_missing_library_is_a_one_line_error(tmp_path):
         CompiledModel(str(tmp_path / "none.so"), [])
 
 
-def test_library_without_graph_info(tmp_path):
-    """A shared library that magicpig-compile did not build."""
+def system_library():
+    """libm's path, or skip."""
     import ctypes.util
 
     libm = ctypes.util.find_library("m")
@@ -52,8 +53,38 @@ def test_library_without_graph_info(tmp_path):
                  if libm and __import__("os").path.isfile(p)), None)
     if path is None:
         pytest.skip("no libm to load")
+    return path
+
+
+def test_library_without_graph_info(tmp_path):
+    """A shared library that magicpig-compile did not build."""
     with pytest.raises(MagicPigError, match="has no magicpig_graph_info"):
-        CompiledModel(path, [])
+        CompiledModel(system_library(), [])
+
+
+def test_truncated_library_is_a_one_line_error(tmp_path):
+    """dlopen maps a truncated library and dies of SIGBUS on its missing
+    pages, without a message: the ELF tables are checked first.
+    (test_compiled_generation.py does this with a compiled graph.)"""
+    library = system_library()
+    for fraction in (2, 50):
+        result = load_in_subprocess(truncated_copy(library, tmp_path, fraction))
+        assert result.returncode == 2, (result.returncode, result.stderr)
+        assert result.stderr.startswith("error: cannot load ")
+        assert "truncated or damaged shared library" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_truncated_elf_header(tmp_path):
+    from magicpig.elf import incomplete
+
+    assert incomplete(system_library()) is None
+    path = truncated_copy(system_library(), tmp_path, 10 ** 9)  # empty
+    assert incomplete(path) is None  # not ELF at all: dlopen says so itself
+    data = open(system_library(), "rb").read()
+    for size in (8, 40):
+        (tmp_path / "short.so").write_bytes(data[:size])
+        assert "ELF header is cut short" in incomplete(str(tmp_path / "short.so"))
 
 
 def test_corrupt_library_is_a_one_line_error(tmp_path):

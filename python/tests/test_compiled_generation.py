@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import project_tool
+from conftest import load_in_subprocess, project_tool, truncated_copy
 from magicpig.backends import CompiledBackend
 from magicpig.errors import MagicPigError
 from magicpig.generate import generate_tokens
@@ -130,6 +130,16 @@ def test_paper_parameters_sample_part_of_the_middle(model, graphs, prompt, dense
 def test_library_with_other_attention_is_rejected(model, graphs):
     with pytest.raises(MagicPigError, match="was compiled with --attention=dense"):
         CompiledBackend(model, graphs["dense"], "magicpig")
+
+
+def test_truncated_graph_is_a_one_line_error(graphs, tmp_path):
+    """A compiled graph cut short (a full disk, an interrupted copy) killed
+    generate with SIGBUS inside dlopen, without a message."""
+    result = load_in_subprocess(truncated_copy(graphs["dense"], tmp_path))
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert result.stderr.startswith("error: cannot load ") and \
+        "truncated or damaged shared library" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def test_weights_not_matching_the_graph(graphs):

@@ -26,6 +26,7 @@ import shlex
 import sys
 import time
 
+from magicpig.cache_io import atomic_file, cache_writes, reason
 from magicpig.cli import progress, run_main
 from magicpig.errors import MagicPigError
 from magicpig.options import MagicPigOptions
@@ -134,28 +135,37 @@ class Results:
 
     def __init__(self, work_dir):
         self.path = os.path.join(work_dir, "results.json")
-        self.data = {}
-        if os.path.isfile(self.path):
+        self.data = self._read()
+
+    def _read(self):
+        """What results.json holds; a damaged one is moved aside to
+        results.json.damaged (after a note) and the results start over."""
+        if not os.path.isfile(self.path):
+            return {}
+        try:
             with open(self.path) as f:
-                self.data = json.load(f)
+                data = json.load(f)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            return data
+        except (OSError, ValueError) as e:
+            progress(f"{self.path} is unusable ({reason(e)}); moved to "
+                     f"{self.path}.damaged, starting over")
+            os.replace(self.path, self.path + ".damaged")
+            return {}
 
     def save(self, keys=None):
         """Writes `keys` (default all) over what is on disk now, so that
         runs of different phases or contexts in parallel keep each other's
         results."""
-        disk = {}
-        if os.path.isfile(self.path):
-            with open(self.path) as f:
-                disk = json.load(f)
+        disk = self._read()
         for key in (self.data if keys is None else keys):
             if key == "timings":
                 disk.setdefault("timings", {}).update(self.data.get("timings", {}))
             elif key in self.data:
                 disk[key] = self.data[key]
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        with open(tmp, "w") as f:
+        with cache_writes(self.path), atomic_file(self.path) as f:
             json.dump(disk, f, indent=1)
-        os.replace(tmp, self.path)
         self.data = dict(disk, **{k: self.data[k] for k in self.data if k not in disk})
 
 

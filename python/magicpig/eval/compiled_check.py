@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from magicpig.cache_io import atomic_output, cache_writes, write_atomic
 from magicpig.cli import progress
 from magicpig.compiled import entry_point, read_graph_info
 from magicpig.errors import MagicPigError
@@ -79,16 +80,23 @@ def export_layer_mlir(hq, hkv, d, max_tokens):
 
 def compile_layer(mlir_path, library, compiler, options):
     o = options
-    cmd = [compiler, mlir_path, "-o", library, "--quiet", "--attention=magicpig",
-           f"--lsh-bits={o.lsh_bits}", f"--lsh-tables={o.lsh_tables}",
-           f"--min-collisions={o.min_collisions}", f"--sink-tokens={o.sink_tokens}",
-           f"--window-tokens={o.window_tokens}", f"--seed={o.seed}",
-           "--dense-layers=-1"]
+    flags = ["--quiet", "--attention=magicpig",
+             f"--lsh-bits={o.lsh_bits}", f"--lsh-tables={o.lsh_tables}",
+             f"--min-collisions={o.min_collisions}", f"--sink-tokens={o.sink_tokens}",
+             f"--window-tokens={o.window_tokens}", f"--seed={o.seed}",
+             "--dense-layers=-1"]
+    shown = " ".join([compiler, mlir_path, "-o", library, *flags])
     start = time.perf_counter()
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise MagicPigError(f"{' '.join(cmd)} failed:\n{result.stderr[-2000:]}")
-    return " ".join(cmd), time.perf_counter() - start
+    # Its own temporary, renamed when complete: a parallel run or a full
+    # disk never leaves a half-written library at `library`.
+    with cache_writes(library), atomic_output(library, suffix=".so") as partial:
+        result = subprocess.run([compiler, mlir_path, "-o", partial, *flags],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.stderr.write(result.stderr[-2000:])
+            raise MagicPigError(f"{shown} failed (exit {result.returncode}); see its "
+                                f"messages above")
+    return shown, time.perf_counter() - start
 
 
 class CompiledLayer:
@@ -164,8 +172,8 @@ def run(capture_path, capture, layers, options, workdir, compiler):
     if not os.path.isfile(mlir):
         progress(f"exporting the one-layer graph to {mlir}")
         text = export_layer_mlir(hq, hkv, d, 16384)
-        with open(mlir, "w") as f:
-            f.write(text)
+        with cache_writes(mlir):
+            write_atomic(mlir, text)
     library = os.path.join(workdir, f"layer_K{options.lsh_bits}_L{options.lsh_tables}"
                                     f"_T{options.min_collisions}_S{options.sink_tokens}"
                                     f"_W{options.window_tokens}_seed{options.seed}.so")
@@ -210,8 +218,7 @@ def _worker(argv=None):
     cap = Capture(z["keys"], z["values"], z["queries"], z["logits"])
     options = MagicPigOptions(*json.loads(a.options))
     rows = check(cap, [int(x) for x in a.layers.split(",")], options, a.library)
-    with open(a.out, "w") as f:
-        json.dump(rows, f)
+    write_atomic(a.out, json.dumps(rows))
 
 
 if __name__ == "__main__":

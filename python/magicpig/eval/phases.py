@@ -4,7 +4,9 @@ Captured caches are stored in the work dir (`capture_<N>_q<queries>.npz`)
 and reused by every phase and run: the text is prefilled once per context
 length. Results go to `results.json` (plus `layers_<N>.npz`, the per head
 arrays) as each phase, context or haystack completes, so an interrupted run
-keeps what it measured and a re-run of the needle phase resumes.
+keeps what it measured and a re-run of the needle phase resumes. Each file
+is written aside and renamed when complete (magicpig.cache_io); a stored
+file that does not load is measured again after a note.
 """
 
 import dataclasses
@@ -14,6 +16,7 @@ import time
 
 import numpy as np
 
+from magicpig.cache_io import atomic_file, cache_writes, note_rebuild
 from magicpig.cli import progress
 from magicpig.eval import capture as capture_mod
 from magicpig.eval import compiled_check, endtoend, layer_error, needle
@@ -57,14 +60,19 @@ class Context:
     def capture(self, n):
         path = self.capture_path(n)
         if os.path.isfile(path):
-            z = np.load(path)
-            return capture_mod.Capture(z["keys"], z["values"], z["queries"], z["logits"])
+            try:
+                with np.load(path) as z:
+                    return capture_mod.Capture(z["keys"], z["values"], z["queries"],
+                                               z["logits"])
+            except Exception as e:  # a damaged cache entry: capture it again
+                note_rebuild(path, e)
         progress(f"prefill of {n} tokens of license text (capture)")
         start = time.perf_counter()
         cap = capture_mod.prefill(self.model, self.corpus.capture_text(n), self.args.queries)
         progress(f"  {time.perf_counter() - start:.0f} s")
-        np.savez(path, keys=cap.keys, values=cap.values, queries=cap.queries,
-                 logits=cap.logits)
+        with cache_writes(path), atomic_file(path, "wb") as f:
+            np.savez(f, keys=cap.keys, values=cap.values, queries=cap.queries,
+                     logits=cap.logits)
         return cap
 
     def default_options(self):
@@ -78,6 +86,20 @@ class Context:
         value = dict(value, eval_command=self.command)
         self.results.data[key] = value
         self.results.save([key, "default"] if key == "layers" else [key])
+
+
+def _loads(path):
+    """Whether the .npz at `path` is there and reads whole (else a note)."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        with np.load(path) as z:
+            for name in z.files:
+                z[name]
+    except Exception as e:  # damaged: measured again
+        note_rebuild(path, e)
+        return False
+    return True
 
 
 def run_layers(ctx):
@@ -95,7 +117,7 @@ def run_layers(ctx):
     files = dict(old.get("files", {})) if keep else {}
     commands = dict(old.get("commands", {})) if keep else {}
     for n in a.contexts:
-        if str(n) in summary and os.path.isfile(os.path.join(ctx.work, files[str(n)])):
+        if str(n) in summary and _loads(os.path.join(ctx.work, files[str(n)])):
             progress(f"layer study at {n} tokens: stored, skipped")
             continue
         cap = ctx.capture(n)
@@ -104,7 +126,9 @@ def run_layers(ctx):
         study = layer_error.run(cap, a.configs, ctx.layers(), ctx.base, a.fractions,
                                 seed=a.seed)
         files[str(n)] = f"layers_{n}.npz"
-        np.savez(os.path.join(ctx.work, files[str(n)]), **study.to_arrays(""))
+        path = os.path.join(ctx.work, files[str(n)])
+        with cache_writes(path), atomic_file(path, "wb") as f:
+            np.savez(f, **study.to_arrays(""))
         summary[str(n)] = layer_error.summarize(study, set(sparse))
         commands[str(n)] = ctx.command
         config, reason = layer_error.choose_default(summary, *a.target_budget)
