@@ -382,7 +382,13 @@ class Runner:
     def __init__(self, opt, upstream, timeout, memory_mb, workdir):
         self.opt, self.upstream = opt, upstream
         self.timeout, self.workdir = timeout, workdir
-        self.memory = None if is_instrumented(opt[-1]) else memory_mb << 20
+        self.env = dict(os.environ)
+        if any(is_instrumented(a) for a in opt if os.path.isfile(a)):  # ASan: its own limit
+            self.memory = None
+            self.env["ASAN_OPTIONS"] = ":".join(filter(None, [
+                self.env.get("ASAN_OPTIONS"), "hard_rss_limit_mb=%d" % memory_mb]))
+        else:
+            self.memory = memory_mb << 20
         self.counter = itertools.count()
 
     def _limits(self):
@@ -398,7 +404,7 @@ class Runner:
 
     def run(self, argv, timeout=None, dump_stack_on_timeout=False):
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, preexec_fn=self._limits,
+                                stdin=subprocess.DEVNULL, preexec_fn=self._limits, env=self.env,
                                 start_new_session=True)
         try:
             out, err = proc.communicate(timeout=timeout or self.timeout)
