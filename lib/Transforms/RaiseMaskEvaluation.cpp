@@ -21,6 +21,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <memory>
@@ -180,7 +181,8 @@ public:
       return nullptr;
     int64_t count = 1;
     for (int64_t n : *shape)
-      count *= n;
+      if (llvm::MulOverflow(count, n, count))
+        return nullptr;
     if (count > maxElements)
       return nullptr;
     std::optional<SmallVector<double>> values = compute(v, *shape, depth);
