@@ -260,6 +260,15 @@ private:
         std::optional<SmallVector<int64_t>> xShape = shapeOf(x);
         if (!tensors.back() || !xShape)
           return std::nullopt;
+        // A reshape whose output_shape disagrees with its source (the
+        // verifier lets static sizes differ from the result type) would
+        // index past the values.
+        int64_t elements = 1;
+        for (int64_t n : *xShape)
+          if (llvm::MulOverflow(elements, n, elements))
+            return std::nullopt;
+        if (elements != int64_t(tensors.back()->size()))
+          return std::nullopt;
         shapes.back() = *xShape;
       } else {
         Attribute attr;
