@@ -469,7 +469,8 @@ class Runner:
 HANDLER_FRAMES = re.compile(
     r"llvm::sys::|SignalHandler|libc\.so|__restore_rt|raise\b|abort\b|__assert|"
     r"report_fatal_error|__sanitizer|__asan|__ubsan|gsignal|pthread_kill|"
-    r"llvm::llvm_unreachable_internal|reportFatal|CrashRecoveryContext")
+    r"llvm::llvm_unreachable_internal|reportFatal|CrashRecoveryContext|"
+    r"interceptor|^operator new|^malloc|^calloc")
 
 
 def frames(err):
