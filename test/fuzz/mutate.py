@@ -382,19 +382,19 @@ class Runner:
     def __init__(self, opt, upstream, timeout, memory_mb, workdir):
         self.opt, self.upstream = opt, upstream
         self.timeout, self.workdir = timeout, workdir
+        # The limits are set on this process and inherited by the tools (a
+        # preexec_fn is not safe with threads): no core files, and a 4 GB
+        # address space, or for an ASan build (whose shadow memory needs an
+        # unlimited one) ASan's own RSS limit.
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         self.env = dict(os.environ)
-        if any(is_instrumented(a) for a in opt if os.path.isfile(a)):  # ASan: its own limit
-            self.memory = None
+        if any(is_instrumented(a) for a in opt if os.path.isfile(a)):
             self.env["ASAN_OPTIONS"] = ":".join(filter(None, [
                 self.env.get("ASAN_OPTIONS"), "hard_rss_limit_mb=%d" % memory_mb]))
         else:
-            self.memory = memory_mb << 20
+            limit = memory_mb << 20
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         self.counter = itertools.count()
-
-    def _limits(self):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        if self.memory:
-            resource.setrlimit(resource.RLIMIT_AS, (self.memory, self.memory))
 
     def write(self, text, suffix=".mlir"):
         path = os.path.join(self.workdir, "m%d%s" % (next(self.counter), suffix))
@@ -404,7 +404,7 @@ class Runner:
 
     def run(self, argv, timeout=None, dump_stack_on_timeout=False):
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, preexec_fn=self._limits, env=self.env,
+                                stdin=subprocess.DEVNULL, env=self.env,
                                 start_new_session=True)
         try:
             out, err = proc.communicate(timeout=timeout or self.timeout)
