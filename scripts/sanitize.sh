@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the project's tools and runtime with AddressSanitizer and
 # UndefinedBehaviorSanitizer into build-asan and runs the lit suite with them
-# (the suite's invalid-input tests then double as sanitizer tests). Not part
+# (the suite's invalid-input tests then double as sanitizer tests, and its
+# mutation fuzzer, test/fuzz, fuzzes the instrumented magicpig-opt). Not part
 # of the default suite: it builds a second tree.
 #
 #   bash scripts/sanitize.sh

@@ -63,6 +63,10 @@ if os.path.exists(os.path.join(config.magicpig_obj_root, "lib",
 if cuda_gpu_usable():
     config.available_features.add("cuda-gpu")
 
+# Upstream mlir-opt: the fuzzer (test/fuzz) tells upstream crashes apart with it.
+config.substitutions.append(
+    ("%mlir_opt", os.path.join(config.llvm_tools_dir, "mlir-opt")))
+
 # The C compiler of the LLVM toolchain, for test drivers of compiled graphs.
 config.substitutions.append(
     ("%clang", os.path.join(config.llvm_tools_dir, "clang")))

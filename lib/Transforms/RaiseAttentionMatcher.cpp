@@ -518,6 +518,23 @@ static LogicalResult compareWithCausal(ArrayRef<double> values,
   return success();
 }
 
+/// The most mask elements evaluated, and score positions compared with the
+/// causal mask.
+static constexpr int64_t kMaxMaskElements = int64_t(1) << 22;
+
+/// True when a static shape has at most `limit` elements (no overflow).
+static bool hasAtMostElements(ArrayRef<int64_t> shape, int64_t limit) {
+  if (llvm::is_contained(shape, 0))
+    return true;
+  int64_t count = 1;
+  for (int64_t size : shape) {
+    if (size > limit / count)
+      return false;
+    count *= size;
+  }
+  return true;
+}
+
 /// Prompt lengths a mask of dynamic shape is evaluated at. The mask is
 /// computed from positions and constants alone (anything else is not
 /// evaluated), so these sizes, small ones and one past the 8-bit range,
@@ -539,9 +556,15 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
     return fail("the mask is not indexed by the score positions");
   Type elementType = maskType.getElementType();
   bool isCausal = true, isZero = true;
+  auto tooManyPositions = [&] {
+    return fail("the masked scores have more than " + Twine(kMaxMaskElements) +
+                " positions to compare with the causal mask");
+  };
   if (scoresType.hasStaticShape()) {
+    if (!hasAtMostElements(scoresType.getShape(), kMaxMaskElements))
+      return tooManyPositions();
     FailureOr<SmallVector<double>> values =
-        evaluateConstantTensor(mask.other, /*maxElements=*/1 << 22);
+        evaluateConstantTensor(mask.other, kMaxMaskElements);
     if (failed(values))
       return fail("an additive mask that is not a constant is applied to the "
                   "scores; only a causal mask is recognized");
@@ -559,7 +582,7 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
                   "causal mask is recognized");
     for (int64_t n : kDynamicMaskSizes) {
       FailureOr<EvaluatedTensor> mv =
-          evaluateTensorAtSize(mask.other, size, n, /*maxElements=*/1 << 22);
+          evaluateTensorAtSize(mask.other, size, n, kMaxMaskElements);
       if (failed(mv))
         return fail("an additive mask of dynamic shape is not computed from "
                     "positions and constants of one sequence length; only a "
@@ -578,6 +601,8 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
                       "the length the mask is built for");
         shape[d] = n;
       }
+      if (!hasAtMostElements(shape, kMaxMaskElements))
+        return tooManyPositions();
       if (failed(compareWithCausal(mv->values, mv->shape, mask.otherMap,
                                    elementType, shape, isCausal, isZero)))
         return fail("the mask is not indexed by the score positions");

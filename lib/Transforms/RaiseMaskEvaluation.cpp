@@ -21,6 +21,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <memory>
@@ -180,7 +181,8 @@ public:
       return nullptr;
     int64_t count = 1;
     for (int64_t n : *shape)
-      count *= n;
+      if (llvm::MulOverflow(count, n, count))
+        return nullptr;
     if (count > maxElements)
       return nullptr;
     std::optional<SmallVector<double>> values = compute(v, *shape, depth);
@@ -257,6 +259,15 @@ private:
         tensors.back() = evaluate(x, depth + 1);
         std::optional<SmallVector<int64_t>> xShape = shapeOf(x);
         if (!tensors.back() || !xShape)
+          return std::nullopt;
+        // A reshape whose output_shape disagrees with its source (the
+        // verifier lets static sizes differ from the result type) would
+        // index past the values.
+        int64_t elements = 1;
+        for (int64_t n : *xShape)
+          if (llvm::MulOverflow(elements, n, elements))
+            return std::nullopt;
+        if (elements != int64_t(tensors.back()->size()))
           return std::nullopt;
         shapes.back() = *xShape;
       } else {

@@ -69,6 +69,10 @@ IndexTypes indexTypesFor(MLIRContext *ctx, ShapedType key,
           RankedTensorType::get({b, h, d}, f32)};
 }
 
+/// The largest SimHash projection (f32 elements) materialized: 64M, far
+/// above real models (head dim 128 x K*L = 16 * 1000 is 2M).
+constexpr int64_t kMaxProjectionElements = int64_t(1) << 26;
+
 /// The SimHash projection as a constant; prefill and decode rebuild the
 /// same values from the same seed.
 Value projectionConstant(OpBuilder &b, Location loc, int64_t headDim,
@@ -331,6 +335,14 @@ struct MagicPIGSparsifyPass
                             "to build the SimHash projection");
       if (!isa<RankedTensorType>(keyType))
         return op.emitError("magicpig-sparsify: expects tensor semantics");
+      int64_t headDim = keyType.getDimSize(3);
+      if (p.tables > kMaxProjectionElements / p.bits ||
+          headDim > kMaxProjectionElements / (p.bits * p.tables))
+        return op.emitError()
+               << "magicpig-sparsify: the SimHash projection [head dim "
+               << headDim << ", lsh-bits * lsh-tables] = [" << headDim << ", "
+               << p.bits << " * " << p.tables << "] exceeds "
+               << kMaxProjectionElements << " elements";
       if (isDecodeAttention(op)) {
         IndexTypes types = indexTypesFor(func.getContext(), keyType, p);
         SmallVector<Value> state;

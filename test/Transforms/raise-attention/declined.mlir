@@ -345,3 +345,40 @@ func.func @groups_disagree(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x16x8xf32>, %v
   %o = tensor.expand_shape %o3 [[0, 1], [2], [3]] output_shape [1, 4, 1, 8] : tensor<4x1x8xf32> into tensor<1x4x1x8xf32>
   return %o : tensor<1x4x1x8xf32>
 }
+
+// -----
+
+// The mask is compared with the causal mask position by position: scores of
+// 2^31 - 1 heads are declined, not compared for minutes (a fuzzer mutant).
+// CHECK-LABEL: func.func @huge_head_count_mask(
+//   CHECK-NOT:   magicpig.attention
+//       CHECK:   return
+
+func.func @huge_head_count_mask(%q: tensor<1x2147483647x4x8xf32>, %k: tensor<1x2147483647x16x8xf32>, %v: tensor<1x2147483647x16x8xf32>) -> tensor<1x2147483647x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_init = tensor.empty() : tensor<1x2147483647x8x16xf32>
+  %kt = linalg.transpose ins(%k : tensor<1x2147483647x16x8xf32>) outs(%kt_init : tensor<1x2147483647x8x16xf32>) permutation = [0, 1, 3, 2]
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x2147483647x4x8xf32> into tensor<2147483647x4x8xf32>
+  %kt3 = tensor.collapse_shape %kt [[0, 1], [2], [3]] : tensor<1x2147483647x8x16xf32> into tensor<2147483647x8x16xf32>
+  %s_init = tensor.empty() : tensor<2147483647x4x16xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<2147483647x4x16xf32>) -> tensor<2147483647x4x16xf32>
+  %s3 = linalg.batch_matmul ins(%q3, %kt3 : tensor<2147483647x4x8xf32>, tensor<2147483647x8x16xf32>) outs(%s_zero : tensor<2147483647x4x16xf32>) -> tensor<2147483647x4x16xf32>
+  %s = tensor.expand_shape %s3 [[0, 1], [2], [3]] output_shape [1, 2147483647, 4, 16] : tensor<2147483647x4x16xf32> into tensor<1x2147483647x4x16xf32>
+  %p_init = tensor.empty() : tensor<1x2147483647x4x16xf32>
+  %mask = arith.constant dense<[[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0xFF800000], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]> : tensor<4x16xf32>
+  %masked = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<1x2147483647x4x16xf32>, tensor<4x16xf32>) outs(%p_init : tensor<1x2147483647x4x16xf32>) {
+  ^bb0(%x: f32, %m: f32, %out: f32):
+    %y = arith.addf %x, %m : f32
+    linalg.yield %y : f32
+  } -> tensor<1x2147483647x4x16xf32>
+  %p = linalg.softmax dimension(3) ins(%masked : tensor<1x2147483647x4x16xf32>) outs(%p_init : tensor<1x2147483647x4x16xf32>) -> tensor<1x2147483647x4x16xf32>
+  %p3 = tensor.collapse_shape %p [[0, 1], [2], [3]] : tensor<1x2147483647x4x16xf32> into tensor<2147483647x4x16xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<1x2147483647x16x8xf32> into tensor<2147483647x16x8xf32>
+  %o_init = tensor.empty() : tensor<2147483647x4x8xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<2147483647x4x8xf32>) -> tensor<2147483647x4x8xf32>
+  // expected-remark @+1 {{declined: the masked scores have more than 4194304 positions to compare with the causal mask}}
+  %o3 = linalg.batch_matmul ins(%p3, %v3 : tensor<2147483647x4x16xf32>, tensor<2147483647x16x8xf32>) outs(%o_zero : tensor<2147483647x4x8xf32>) -> tensor<2147483647x4x8xf32>
+  %o = tensor.expand_shape %o3 [[0, 1], [2], [3]] output_shape [1, 2147483647, 4, 8] : tensor<2147483647x4x8xf32> into tensor<1x2147483647x4x8xf32>
+  return %o : tensor<1x2147483647x4x8xf32>
+}
+

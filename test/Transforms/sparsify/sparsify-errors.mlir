@@ -20,3 +20,13 @@ func.func @dynamic_head_dim(%q: tensor<1x4x?xf32>, %k: tensor<1x2x16x?xf32>, %v:
   %r = magicpig.attention scale(0.25) ins(%q, %k, %v : tensor<1x4x?xf32>, tensor<1x2x16x?xf32>, tensor<1x2x16x?xf32>) outs(%o : tensor<1x4x?xf32>) -> tensor<1x4x?xf32>
   return %r : tensor<1x4x?xf32>
 }
+
+// -----
+
+// The [d, K*L] projection is a constant: a huge head dim is declined (the
+// fuzzer's head dim 2^32 ran the pass out of memory).
+func.func @huge_head_dim(%q: tensor<1x4x4294967296xf32>, %k: tensor<1x2x16x4294967296xf32>, %v: tensor<1x2x16x4294967296xf32>, %o: tensor<1x4x4294967296xf32>) -> tensor<1x4x4294967296xf32> {
+  // expected-error @+1 {{magicpig-sparsify: the SimHash projection [head dim 4294967296, lsh-bits * lsh-tables] = [4294967296, 10 * 150] exceeds 67108864 elements}}
+  %r = magicpig.attention scale(0.25) ins(%q, %k, %v : tensor<1x4x4294967296xf32>, tensor<1x2x16x4294967296xf32>, tensor<1x2x16x4294967296xf32>) outs(%o : tensor<1x4x4294967296xf32>) -> tensor<1x4x4294967296xf32>
+  return %r : tensor<1x4x4294967296xf32>
+}

@@ -8,6 +8,7 @@
 // RUN: not magicpig-opt %s --magicpig-sparsify="max-candidates=-1" 2>&1 | FileCheck %s --check-prefix=CAPACITY
 // RUN: not magicpig-opt %s --magicpig-sparsify="dense-layers=0,5" 2>&1 | FileCheck %s --check-prefix=DENSE
 // RUN: not magicpig-opt %s --magicpig-sparsify="lsh-bits=four" 2>&1 | FileCheck %s --check-prefix=PARSE
+// RUN: not magicpig-opt %s --magicpig-sparsify="lsh-bits=16 lsh-tables=9223372036854775807" 2>&1 | FileCheck %s --check-prefix=PROJECTION
 
 // BITS: error: magicpig-sparsify: option 'lsh-bits' must be in [1, 16], got 0
 // BITS17: error: magicpig-sparsify: option 'lsh-bits' must be in [1, 16], got 17
@@ -18,6 +19,7 @@
 // CAPACITY: error: magicpig-sparsify: option 'max-candidates' must be >= 0, got -1
 // DENSE: error: magicpig-sparsify: option 'dense-layers' names layer 5 but the module has 2 attention layers (use -1 alone to keep none dense)
 // PARSE: for the --lsh-bits option: 'four' value invalid for long argument
+// PROJECTION: error: magicpig-sparsify: the SimHash projection [head dim 8, lsh-bits * lsh-tables] = [8, 16 * 9223372036854775807] exceeds 67108864 elements
 
 func.func @two_layers(%q: tensor<1x4x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) -> tensor<1x4x8xf32> {
   %o = tensor.empty() : tensor<1x4x8xf32>
