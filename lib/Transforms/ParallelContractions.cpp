@@ -36,6 +36,10 @@ static std::optional<unsigned> widestParallelLoop(linalg::LinalgOp op) {
   std::optional<unsigned> widest;
   int64_t widestRange = 1;
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  // A static empty loop leaves nothing to split (and tiling an op with an
+  // empty dimension is not defined upstream).
+  if (llvm::is_contained(ranges, 0))
+    return std::nullopt;
   for (auto [i, type] : llvm::enumerate(op.getIteratorTypesArray()))
     if (type == utils::IteratorType::parallel &&
         !ShapedType::isDynamic(ranges[i]) && ranges[i] > widestRange) {

@@ -19,8 +19,6 @@ known-upstream-crashes.txt or when upstream mlir-opt crashes on the reduced
 mutant too (parse only, or the crashing upstream pass through a local crash
 reproducer); a project crash otherwise. Project crashes are printed with
 their command and saved under --out-dir, and make the exit status 1.
-Mutants of the project crashes still pending a fix (HUGE_DIM_LOWERINGS) are
-not generated unless --no-exclusions.
 
 Deterministic for a given --seed: batch i is built from random.Random of
 (seed, i), and --time-budget only cuts the run short after a prefix of the
@@ -59,16 +57,6 @@ INTS = ["0", "1", "-1", "2", "3", "7", "16", "17", "1024", "65536",
 DIMS = ["0", "1", "2", "3", "?", "17", "65537"]
 HUGE_DIMS = ["2147483647", "2147483648", "4294967296", "9223372036854775807"]
 
-# Known project crashes pending a fix in code this fuzzer's owner does not
-# edit: mutants of these classes are not generated, so that the default run
-# stays green and fast. Remove an entry once its fix lands (or run with
-# --no-exclusions to see whether it has).
-#  - convert-magicpig-to-scf builds one prefetch per cache line of a key row
-#    (prefetchRow): a static head dim of 2^31 or more makes the lowering run
-#    for hours and grow to gigabytes. Excluded: HUGE_DIMS in mutants that go
-#    through these passes.
-HUGE_DIM_LOWERINGS = ("convert-magicpig-to-scf", "magicpig-cpu-pipeline",
-                      "magicpig-cuda-pipeline")
 FLOATS = ["0.0", "-0.0", "1.0e+308", "-1.0e+308", "1.0e-45", "0x7FC00000",
           "0x7F800000", "0xFF800000"]
 TYPES = ["f16", "bf16", "f32", "f64", "i1", "i8", "i32", "i64", "index"]
@@ -622,12 +610,11 @@ class Context:
         self.pool, self.dims = pool, dims
 
 
-def make_batch(seed, index, corpus, pool, passes, size, exclusions=True):
+def make_batch(seed, index, corpus, pool, passes, size):
     rng = random.Random("%d:%d" % (seed, index))
     name, pieces, own = rng.choice(corpus)
     pipeline = choose_pipeline(rng, own, passes)
-    lowered = any(p in arg for arg in pipeline for p in HUGE_DIM_LOWERINGS)
-    ctx = Context(pool, DIMS if exclusions and lowered else DIMS + HUGE_DIMS)
+    ctx = Context(pool, DIMS + HUGE_DIMS)
     return name, pipeline, [mutate(rng.choice(pieces), rng, ctx) for _ in range(size)]
 
 
@@ -649,8 +636,6 @@ def main():
     parser.add_argument("--max-piece", type=int, default=24000,
                         help="largest corpus piece (characters) taken")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
-    parser.add_argument("--no-exclusions", action="store_true",
-                        help="also generate the mutants of known project crashes pending a fix")
     parser.add_argument("--out-dir", help="where the project crash repros are saved")
     args = parser.parse_args()
 
@@ -677,8 +662,7 @@ def main():
                 while (index < batches and len(pending) < 2 * args.jobs
                        and time.time() - start < args.time_budget):
                     size = min(args.batch, args.mutants - index * args.batch)
-                    batch = make_batch(args.seed, index, corpus, pool, passes, size,
-                                       not args.no_exclusions)
+                    batch = make_batch(args.seed, index, corpus, pool, passes, size)
                     future = pool_exec.submit(runner.run_batch, batch[1], batch[2])
                     pending[future] = batch
                     index += 1

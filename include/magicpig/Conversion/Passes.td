@@ -51,7 +51,7 @@ def ConvertMagicPIGToSCF : Pass<"convert-magicpig-to-scf"> {
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "Lanes of the f32 vectors used for dot products and updates "
-           "(16 fills an AVX-512 register, 8 an AVX2 one)">,
+           "(16 fills an AVX-512 register, 8 an AVX2 one; at most 64)">,
     Option<"keysPerTask", "keys-per-task", "int64_t", /*default=*/"2048",
            "Keys of one parallel task of attention per query position; "
            "longer contexts are split into tasks merged by log-sum-exp">,

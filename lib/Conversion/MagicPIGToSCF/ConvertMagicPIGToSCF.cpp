@@ -33,9 +33,10 @@ struct ConvertMagicPIGToSCFPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorWidth < 1) {
+    if (vectorWidth < 1 || vectorWidth > kMaxVectorWidth) {
       getOperation()->emitError()
-          << "convert-magicpig-to-scf: 'vector-width' must be >= 1, got "
+          << "convert-magicpig-to-scf: 'vector-width' must be in [1, "
+          << kMaxVectorWidth << "], got "
           << static_cast<int64_t>(vectorWidth);
       return signalPassFailure();
     }

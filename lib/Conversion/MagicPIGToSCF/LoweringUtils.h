@@ -23,6 +23,10 @@
 
 namespace mlir::magicpig {
 
+/// The most lanes a host lowering unrolls a vector into (four AVX-512
+/// registers of f32): wider is no real target and only grows the output.
+inline constexpr int64_t kMaxVectorWidth = 64;
+
 //===----------------------------------------------------------------------===//
 // Patterns
 //===----------------------------------------------------------------------===//

@@ -22,6 +22,10 @@ using namespace mlir;
 
 static std::optional<unsigned> firstDynamicParallelLoop(linalg::LinalgOp op) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  // A static empty loop leaves nothing to run in parallel (and tiling an op
+  // with an empty dimension is not defined upstream).
+  if (llvm::is_contained(ranges, 0))
+    return std::nullopt;
   for (auto [i, type] : llvm::enumerate(op.getIteratorTypesArray()))
     if (type == utils::IteratorType::parallel && ShapedType::isDynamic(ranges[i]))
       return i;

@@ -352,9 +352,10 @@ struct LowerRowContractionsPass
           LowerRowContractionsPass> {
   using Base::Base;
   void runOnOperation() override {
-    if (vectorWidth < 4 || !llvm::isPowerOf2_64(vectorWidth)) {
+    if (vectorWidth < 4 || vectorWidth > kMaxVectorWidth ||
+        !llvm::isPowerOf2_64(vectorWidth)) {
       getOperation()->emitError("magicpig-lower-row-contractions: "
-                                "vector-width must be a power of two >= 4");
+                                "vector-width must be a power of two in [4, 64]");
       return signalPassFailure();
     }
     SmallVector<RowContraction> matches;

@@ -56,7 +56,7 @@
 // AVX2-COUNT-8:       vector.fma {{.+}} : vector<8xf32>
 // AVX2-NOT:           vector.fma
 // AVX2:               scf.yield
-// BAD: error: magicpig-lower-row-contractions: vector-width must be a power of two >= 4
+// BAD: error: magicpig-lower-row-contractions: vector-width must be a power of two in [4, 64]
 func.func @prefill_projection(%a: memref<1x?x32xf32>, %w: memref<64x32xf32>, %c: memref<1x?x64xf32>,
                               %a2: memref<1x?x32xf32, strided<[?, 64, 1]>>, %c2: memref<1x?x64xf32>) {
   linalg.generic {indexing_maps = [#a, #w, #c],

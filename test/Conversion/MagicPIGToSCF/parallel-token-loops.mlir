@@ -80,3 +80,29 @@ func.func @left_alone(%x: memref<1x1x64xf32>, %y: memref<1x1x64xf32>, %d: memref
   } -> tensor<1x?x64xf32>
   return %r : tensor<1x?x64xf32>
 }
+
+// -----
+
+// A static empty batch leaves nothing to tile: the ops stay as they are
+// (tiling them crashed in the upstream tile-size computation).
+// CHECK-LABEL: func.func @empty_batch
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+#id0 = affine_map<(b, i, j) -> (b, i, j)>
+#row0 = affine_map<(b, i, j) -> (b, i)>
+func.func @empty_batch(%x: memref<0x?x64xf32>, %y: memref<0x?x64xf32>, %s: memref<0x?xf32>) {
+  linalg.generic {indexing_maps = [#id0, #id0], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x : memref<0x?x64xf32>) outs(%y : memref<0x?x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %e = math.exp %in : f32
+    linalg.yield %e : f32
+  }
+  linalg.generic {indexing_maps = [#id0, #row0], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x : memref<0x?x64xf32>) outs(%s : memref<0x?xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %a = arith.addf %acc, %in : f32
+    linalg.yield %a : f32
+  }
+  return
+}

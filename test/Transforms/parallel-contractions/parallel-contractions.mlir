@@ -62,3 +62,24 @@ func.func @declined(%x: tensor<1x64xf32>, %w: tensor<64x64xf32>, %init: tensor<1
   %c = linalg.matmul ins(%dx, %dx : tensor<?x?xf32>, tensor<?x?xf32>) outs(%dinit : tensor<?x?xf32>) -> tensor<?x?xf32>
   return %a, %b, %c : tensor<1x64xf32>, tensor<1024x1024xf32>, tensor<?x?xf32>
 }
+
+// -----
+
+// No rows (a static 0): nothing to split; the contraction stays whole
+// (tiling it crashed in the upstream tile-size computation).
+#a0 = affine_map<(i, n, k) -> (i, k)>
+#w0 = affine_map<(i, n, k) -> (n, k)>
+#o0 = affine_map<(i, n, k) -> (i, n)>
+// CHECK-LABEL: func.func @no_rows(
+// CHECK-NOT:     scf.forall
+// CHECK:         linalg.generic
+func.func @no_rows(%x: tensor<0x576xf32>, %w: tensor<1536x576xf32>, %init: tensor<0x1536xf32>) -> tensor<0x1536xf32> {
+  %r = linalg.generic {indexing_maps = [#a0, #w0, #o0], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : tensor<0x576xf32>, tensor<1536x576xf32>) outs(%init : tensor<0x1536xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<0x1536xf32>
+  return %r : tensor<0x1536xf32>
+}
