@@ -27,6 +27,10 @@ _NUMPY_TO_CTYPES = {np.dtype(np.float32): ctypes.c_float,
                     np.dtype(np.int32): ctypes.c_int32}
 _libc = ctypes.CDLL(ctypes.util.find_library("c"))
 _libc.free.argtypes = [ctypes.c_void_p]
+# A failed run-time size check in a graph prints its message with puts and
+# aborts, which does not flush: line-buffer the C stdout to keep the message.
+_libc.setvbuf.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_size_t]
+_libc.setvbuf(ctypes.c_void_p.in_dll(_libc, "stdout"), None, 1, 0)  # 1: _IOLBF
 
 # Lowered memref copies call memrefCopy from MLIR's C runner utils, which
 # magicpig-compile links into every graph. It is not preloaded with

@@ -41,6 +41,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -207,6 +208,10 @@ static LogicalResult checkEntryPoint(ModuleOp module, llvm::StringRef name,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
+  // A failed run-time check prints its message with puts and then aborts,
+  // which does not flush: line buffering keeps the message when stdout is
+  // a pipe or a file.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::InitializeNativeTargetAsmParser();

@@ -4,33 +4,33 @@
 // before any loop reads or writes out of bounds. One entry point per
 // defect; @agree runs the same ops on dynamic sizes that agree.
 // A failed cf.assert prints its message with puts and calls abort, which
-// does not flush stdout: stdbuf -o0 makes stdout unbuffered, so that the
+// does not flush stdout: magicpig-run line-buffers stdout, so that the
 // message reaches the pipe.
 //
 // RUN: magicpig-opt %s --magicpig-cpu-pipeline -o %t.mlir
 // RUN: magicpig-run %t.mlir -e agree -entry-point-result=void \
 // RUN: | FileCheck %s --check-prefix=AGREE
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e center_keys -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e center_keys -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=CENTER
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e key_norms -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e key_norms -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=NORMS
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e simhash_codes -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e simhash_codes -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=CODES
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e simhash_projection -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e simhash_projection -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=PROJECTION
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e build_tables_offsets -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e build_tables_offsets -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=OFFSETS
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e build_tables_indices -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e build_tables_indices -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=INDICES
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e attention_key_value -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e attention_key_value -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=KV
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e attention_fewer_query_heads -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e attention_fewer_query_heads -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=HEADS
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e attention_uneven_groups -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e attention_uneven_groups -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=HEADS
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e window_attention_lse -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e window_attention_lse -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=WINDOW
-// RUN: not --crash stdbuf -o0 magicpig-run %t.mlir -e merge_lse -entry-point-result=void 2>&1 \
+// RUN: not --crash magicpig-run %t.mlir -e merge_lse -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=MERGE
 
 // AGREE: all sizes agree
