@@ -67,6 +67,7 @@ HUGE_DIMS = ["2147483647", "2147483648", "4294967296", "9223372036854775807"]
 #    (prefetchRow): a static head dim of 2^31 or more makes the lowering run
 #    for hours and grow to gigabytes. Excluded: HUGE_DIMS in mutants that go
 #    through these passes.
+HUGE_DIM_RE = re.compile(r"(?<=[<x])\d{10,}(?=x)")
 HUGE_DIM_LOWERINGS = ("convert-magicpig-to-scf", "magicpig-cpu-pipeline",
                       "magicpig-cuda-pipeline")
 FLOATS = ["0.0", "-0.0", "1.0e+308", "-1.0e+308", "1.0e-45", "0x7FC00000",
@@ -448,6 +449,8 @@ class Runner:
     def run_batch(self, pipeline, mutants):
         """([(mutant, Result)] of the crashing mutants, how many passed the
         pipeline), bisecting a crashed batch."""
+        if not mutants:
+            return [], 0
         if len(mutants) == 1:
             result = self.confirm(pipeline, mutants[0])
             return ([(mutants[0], result)], 0) if result else ([], 0)
@@ -628,6 +631,10 @@ def make_batch(seed, index, corpus, pool, passes, size, exclusions=True):
     pipeline = choose_pipeline(rng, own, passes)
     lowered = any(p in arg for arg in pipeline for p in HUGE_DIM_LOWERINGS)
     ctx = Context(pool, DIMS if exclusions and lowered else DIMS + HUGE_DIMS)
+    if exclusions and lowered:  # nor pieces that have such dims already
+        pieces = [p for p in pieces if not HUGE_DIM_RE.search(p)]
+        if not pieces:
+            return name, pipeline, []
     return name, pipeline, [mutate(rng.choice(pieces), rng, ctx) for _ in range(size)]
 
 
