@@ -56,6 +56,12 @@ struct ParallelContractionsPass
   using Base::Base;
 
   void runOnOperation() override {
+    if (chunks < 1) {
+      getOperation()->emitError()
+          << "magicpig-parallel-contractions: option 'chunks' must be >= 1, got "
+          << static_cast<int64_t>(chunks);
+      return signalPassFailure();
+    }
     SmallVector<linalg::LinalgOp> contractions;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (op.hasPureTensorSemantics() && op.getNumReductionLoops() > 0 &&

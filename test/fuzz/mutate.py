@@ -436,6 +436,8 @@ class Runner:
     def run_batch(self, pipeline, mutants):
         """([(mutant, Result)] of the crashing mutants, how many passed the
         pipeline), bisecting a crashed batch."""
+        if not mutants:
+            return [], 0
         if len(mutants) == 1:
             result = self.confirm(pipeline, mutants[0])
             return ([(mutants[0], result)], 0) if result else ([], 0)

@@ -1,6 +1,10 @@
 // RUN: magicpig-opt %s --magicpig-parallel-contractions --split-input-file | FileCheck %s
 // RUN: magicpig-opt %s --magicpig-parallel-contractions="chunks=4 min-weight-elements=1000" --split-input-file \
 // RUN: | FileCheck %s --check-prefix=SMALL
+// chunks=0 divided by zero (a fuzzer finding); it is rejected.
+// RUN: not magicpig-opt %s --magicpig-parallel-contractions=chunks=0 --split-input-file 2>&1 \
+// RUN: | FileCheck %s --check-prefix=CHUNKS
+// CHUNKS: error: magicpig-parallel-contractions: option 'chunks' must be >= 1, got 0
 
 #a = affine_map<(i, n, k) -> (i, k)>
 #w = affine_map<(i, n, k) -> (n, k)>
