@@ -122,13 +122,15 @@ SmallVector<Value> buildIndex(OpBuilder &b, AttentionOp op,
   OpFoldResult B = kSizes[0], H = kSizes[1], N = kSizes[2], D = kSizes[3];
   OpFoldResult L = b.getIndexAttr(p.tables);
 
+  Value centeredInit = emptyTensor(b, loc, kSizes, f32);
+  Value meanInit = emptyTensor(b, loc, {B, H, D}, f32);
   auto center = CenterKeysOp::create(
       b, loc, TypeRange{RankedTensorType::get(keyType.getShape(), f32),
                         RankedTensorType::get({keyType.getDimSize(0),
                                                keyType.getDimSize(1),
                                                keyType.getDimSize(3)},
                                               f32)},
-      key, emptyTensor(b, loc, kSizes, f32), emptyTensor(b, loc, {B, H, D}, f32),
+      key, centeredInit, meanInit,
       b.getI64IntegerAttr(p.sink), b.getI64IntegerAttr(p.window));
   Value centered = center.getResult(0), mean = center.getResult(1);
 
@@ -208,15 +210,16 @@ Value sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
       b.getI32IntegerAttr(p.minCollisions), op.getScaleAttr());
 
   // Tokens hashed at prefill end at Np - window; the rest is the window.
-  Value windowStart = arith::MaxSIOp::create(
-      b, loc,
-      arith::SubIOp::create(
-          b, loc, prefillLength,
-          arith::ConstantIndexOp::create(b, loc, p.window)),
-      arith::ConstantIndexOp::create(b, loc, p.sink));
+  // One op per statement: the order of nested arguments is the compiler's.
+  Value window = arith::ConstantIndexOp::create(b, loc, p.window);
+  Value hashedEnd = arith::SubIOp::create(b, loc, prefillLength, window);
+  Value sink = arith::ConstantIndexOp::create(b, loc, p.sink);
+  Value windowStart = arith::MaxSIOp::create(b, loc, hashedEnd, sink);
+  Value windowOutInit = emptyTensor(b, loc, {B, Hq, Dv}, f32);
+  Value windowLseInit = emptyTensor(b, loc, {B, Hq}, f32);
   auto windowed = WindowAttentionOp::create(
-      b, loc, partialTypes, query, key, value, windowStart,
-      emptyTensor(b, loc, {B, Hq, Dv}, f32), emptyTensor(b, loc, {B, Hq}, f32),
+      b, loc, partialTypes, query, key, value, windowStart, windowOutInit,
+      windowLseInit,
       b.getI64IntegerAttr(p.sink), op.getScaleAttr());
 
   std::pair<Value, Value> sampledPart{sampled.getResult(0),
