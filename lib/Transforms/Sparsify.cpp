@@ -30,6 +30,35 @@ namespace mlir::magicpig {
 using namespace mlir;
 using namespace mlir::magicpig;
 
+std::string mlir::magicpig::checkSparsifyOptions(
+    const MagicPIGSparsifyOptions &options) {
+  auto rule = [](StringRef option, const Twine &rule, int64_t got) {
+    return ("option '" + option + "' " + rule + ", got " + Twine(got)).str();
+  };
+  if (options.lshBits < 1 || options.lshBits > 16)
+    return rule("lsh-bits", "must be in [1, 16]", options.lshBits);
+  if (options.lshTables < 1)
+    return rule("lsh-tables", "must be >= 1", options.lshTables);
+  if (options.minCollisions < 1 || options.minCollisions > options.lshTables)
+    return rule("min-collisions",
+                "must be in [1, lsh-tables = " + Twine(options.lshTables) + "]",
+                options.minCollisions);
+  if (options.sinkTokens < 0)
+    return rule("sink-tokens", "must be >= 0", options.sinkTokens);
+  if (options.windowTokens < 0)
+    return rule("window-tokens", "must be >= 0", options.windowTokens);
+  if (options.maxCandidates < 0)
+    return rule("max-candidates", "must be >= 0", options.maxCandidates);
+  bool keepNoneDense =
+      options.denseLayers.size() == 1 && options.denseLayers[0] == -1;
+  for (int64_t layer : options.denseLayers)
+    if (layer < 0 && !keepNoneDense)
+      return rule("dense-layers",
+                  "must name layers >= 0 (or be -1 alone to keep none dense)",
+                  layer);
+  return "";
+}
+
 namespace {
 
 /// Parameters of the rewrite, validated once per run.
@@ -41,7 +70,7 @@ struct SparsifyParams {
 /// The layer number of an attention op: its `magicpig.layer` attribute, or
 /// its position among the function's attention ops.
 int64_t layerOf(AttentionOp op, int64_t position) {
-  if (auto attr = op->getAttrOfType<IntegerAttr>("magicpig.layer"))
+  if (auto attr = op->getAttrOfType<IntegerAttr>(kLayerAttrName))
     return attr.getInt();
   return position;
 }
@@ -97,13 +126,15 @@ SmallVector<Value> buildIndex(OpBuilder &b, AttentionOp op,
   OpFoldResult B = kSizes[0], H = kSizes[1], N = kSizes[2], D = kSizes[3];
   OpFoldResult L = b.getIndexAttr(p.tables);
 
+  Value centeredInit = emptyTensor(b, loc, kSizes, f32);
+  Value meanInit = emptyTensor(b, loc, {B, H, D}, f32);
   auto center = CenterKeysOp::create(
       b, loc, TypeRange{RankedTensorType::get(keyType.getShape(), f32),
                         RankedTensorType::get({keyType.getDimSize(0),
                                                keyType.getDimSize(1),
                                                keyType.getDimSize(3)},
                                               f32)},
-      key, emptyTensor(b, loc, kSizes, f32), emptyTensor(b, loc, {B, H, D}, f32),
+      key, centeredInit, meanInit,
       b.getI64IntegerAttr(p.sink), b.getI64IntegerAttr(p.window));
   Value centered = center.getResult(0), mean = center.getResult(1);
 
@@ -183,15 +214,16 @@ Value sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
       b.getI32IntegerAttr(p.minCollisions), op.getScaleAttr());
 
   // Tokens hashed at prefill end at Np - window; the rest is the window.
-  Value windowStart = arith::MaxSIOp::create(
-      b, loc,
-      arith::SubIOp::create(
-          b, loc, prefillLength,
-          arith::ConstantIndexOp::create(b, loc, p.window)),
-      arith::ConstantIndexOp::create(b, loc, p.sink));
+  // One op per statement: the order of nested arguments is the compiler's.
+  Value window = arith::ConstantIndexOp::create(b, loc, p.window);
+  Value hashedEnd = arith::SubIOp::create(b, loc, prefillLength, window);
+  Value sink = arith::ConstantIndexOp::create(b, loc, p.sink);
+  Value windowStart = arith::MaxSIOp::create(b, loc, hashedEnd, sink);
+  Value windowOutInit = emptyTensor(b, loc, {B, Hq, Dv}, f32);
+  Value windowLseInit = emptyTensor(b, loc, {B, Hq}, f32);
   auto windowed = WindowAttentionOp::create(
-      b, loc, partialTypes, query, key, value, windowStart,
-      emptyTensor(b, loc, {B, Hq, Dv}, f32), emptyTensor(b, loc, {B, Hq}, f32),
+      b, loc, partialTypes, query, key, value, windowStart, windowOutInit,
+      windowLseInit,
       b.getI64IntegerAttr(p.sink), op.getScaleAttr());
 
   std::pair<Value, Value> sampledPart{sampled.getResult(0),
@@ -220,24 +252,17 @@ struct MagicPIGSparsifyPass
   using Base::Base;
 
   LogicalResult validate(ModuleOp module) {
-    auto fail = [&](StringRef option, const Twine &rule, int64_t got) {
-      return module.emitError() << "magicpig-sparsify: option '" << option
-                                << "' " << rule << ", got " << got;
-    };
-    if (lshBits < 1 || lshBits > 16)
-      return fail("lsh-bits", "must be in [1, 16]", lshBits);
-    if (lshTables < 1)
-      return fail("lsh-tables", "must be >= 1", lshTables);
-    if (minCollisions < 1 || minCollisions > lshTables)
-      return fail("min-collisions",
-                  "must be in [1, lsh-tables = " + Twine(lshTables) + "]",
-                  minCollisions);
-    if (sinkTokens < 0)
-      return fail("sink-tokens", "must be >= 0", sinkTokens);
-    if (windowTokens < 0)
-      return fail("window-tokens", "must be >= 0", windowTokens);
-    if (maxCandidates < 0)
-      return fail("max-candidates", "must be >= 0", maxCandidates);
+    MagicPIGSparsifyOptions options;
+    options.lshBits = lshBits;
+    options.lshTables = lshTables;
+    options.minCollisions = minCollisions;
+    options.sinkTokens = sinkTokens;
+    options.windowTokens = windowTokens;
+    options.denseLayers.assign(denseLayers.begin(), denseLayers.end());
+    options.maxCandidates = maxCandidates;
+    std::string error = checkSparsifyOptions(options);
+    if (!error.empty())
+      return module.emitError() << "magicpig-sparsify: " << error;
     return success();
   }
 
@@ -257,7 +282,7 @@ struct MagicPIGSparsifyPass
     if (denseLayers.size() == 1 && denseLayers[0] == -1)
       return dense;
     for (int64_t layer : denseLayers) {
-      if (layer < 0 || layer >= numLayers)
+      if (layer >= numLayers) // checkSparsifyOptions rejected the rest.
         return module.emitError()
                << "magicpig-sparsify: option 'dense-layers' names layer "
                << layer << " but the module has " << numLayers
@@ -328,6 +353,7 @@ struct MagicPIGSparsifyPass
                   const SparsifyParams &p) {
     OpBuilder b(func.getContext());
     SmallVector<Value> prefillState, counts;
+    SmallVector<int64_t> prefillLayers;
     for (auto [layer, op] : ops) {
       auto keyType = cast<ShapedType>(op.getKey().getType());
       if (keyType.isDynamicDim(3))
@@ -348,7 +374,8 @@ struct MagicPIGSparsifyPass
         SmallVector<Value> state;
         for (Type t : {types.offsets, types.indices, types.norms, types.mean}) {
           unsigned index = func.getNumArguments();
-          if (failed(func.insertArgument(index, t, {}, op.getLoc())))
+          if (failed(func.insertArgument(index, t, layerAttr(b, layer),
+                                         op.getLoc())))
             return failure();
           state.push_back(func.getArgument(index));
         }
@@ -357,25 +384,39 @@ struct MagicPIGSparsifyPass
       } else {
         b.setInsertionPointAfter(op);
         llvm::append_range(prefillState, buildIndex(b, op, p));
+        prefillLayers.append(4, layer);
       }
     }
     // Prefill: the index leaves through extra results of every return;
     // decode, with return-counts, its retrieve counts.
-    if (failed(appendResults(func, prefillState, "prefill attention")))
+    if (failed(appendResults(func, prefillState, prefillLayers,
+                             "prefill attention")))
       return failure();
-    if (returnCounts &&
-        failed(appendResults(func, counts, "sampled decode attention")))
+    if (returnCounts && failed(appendResults(func, counts, /*layers=*/{},
+                                             "sampled decode attention")))
       return failure();
     return success();
   }
 
+  /// Marks an index argument or result with its layer, so that a caller
+  /// (magicpig-compile) can check that prefill returns what decode takes.
+  static DictionaryAttr layerAttr(OpBuilder &b, int64_t layer) {
+    return b.getDictionaryAttr(
+        b.getNamedAttr(kLayerAttrName, b.getI64IntegerAttr(layer)));
+  }
+
+  /// Appends `values` to every return of `func`; `layers`, when not empty,
+  /// gives the layer of each.
   LogicalResult appendResults(func::FuncOp func, ArrayRef<Value> values,
-                              StringRef what) {
+                              ArrayRef<int64_t> layers, StringRef what) {
     if (values.empty())
       return success();
+    OpBuilder b(func.getContext());
     unsigned first = func.getNumResults();
     for (auto [i, v] : llvm::enumerate(values))
-      if (failed(func.insertResult(first + i, v.getType(), {})))
+      if (failed(func.insertResult(
+              first + i, v.getType(),
+              layers.empty() ? DictionaryAttr() : layerAttr(b, layers[i]))))
         return failure();
     for (auto ret : llvm::make_early_inc_range(func.getOps<func::ReturnOp>())) {
       if (!llvm::all_of(values, [&](Value v) {

@@ -9,10 +9,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "GraphInfo.h"
+#include "IndexABI.h"
 #include "ParallelCodegen.h"
 #include "common/ProjectLibrary.h"
 
+#include "magicpig/Conversion/MagicPIGToGPU/MagicPIGToGPU.h"
 #include "magicpig/InitAllMagicPIG.h"
+#include "magicpig/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -97,6 +100,10 @@ static cl::opt<int64_t> windowTokens("window-tokens", cl::init(64),
 static cl::list<int64_t> denseLayers("dense-layers", cl::CommaSeparated,
                                      cl::cat(category),
                                      cl::desc("Layers kept exact"));
+static cl::opt<bool> requireSparse(
+    "require-sparse", cl::init(false), cl::cat(category),
+    cl::desc("--attention=magicpig: fail, instead of warning, when no layer "
+             "is sparsified (no attention raised, or every layer dense)"));
 static cl::opt<uint64_t> seed("seed", cl::init(0), cl::cat(category),
                               cl::desc("Seed of the SimHash projection"));
 static cl::opt<bool> returnCounts(
@@ -196,6 +203,20 @@ static int fail(const Twine &message) {
   return 1;
 }
 
+/// The sparsify options of the command line.
+static magicpig::MagicPIGSparsifyOptions sparsifyOptions() {
+  magicpig::MagicPIGSparsifyOptions options;
+  options.lshBits = lshBits;
+  options.lshTables = lshTables;
+  options.minCollisions = minCollisions;
+  options.sinkTokens = sinkTokens;
+  options.windowTokens = windowTokens;
+  options.denseLayers.assign(denseLayers.begin(), denseLayers.end());
+  options.seed = seed;
+  options.returnCounts = returnCounts;
+  return options;
+}
+
 /// The sparsify invocation for the command-line options.
 static std::string sparsifyPipeline() {
   std::string s;
@@ -212,16 +233,38 @@ static std::string sparsifyPipeline() {
   return s;
 }
 
-static LogicalResult runPipeline(ModuleOp module, StringRef pipeline) {
-  PassManager pm(module.getContext());
+/// Parses `pipeline` into `pm`, before any work, so that a typo does not
+/// wait for the stages before it.
+static LogicalResult parsePipeline(StringRef pipeline, PassManager &pm) {
   std::string errors;
   llvm::raw_string_ostream errorStream(errors);
-  if (failed(parsePassPipeline(pipeline, pm, errorStream))) {
-    llvm::errs() << "\nmagicpig-compile: error: bad pipeline '" << pipeline
-                 << "': " << errors << "\n";
-    return failure();
-  }
-  return pm.run(module);
+  if (succeeded(parsePassPipeline(pipeline, pm, errorStream)))
+    return success();
+  llvm::errs() << "magicpig-compile: error: bad pipeline '" << pipeline
+               << "': " << errors << "\n";
+  return failure();
+}
+
+/// Why `-o path` cannot be written, or "": checked before any work, since
+/// compiling a model takes a minute.
+static std::string outputPathError(StringRef path) {
+  namespace fs = llvm::sys::fs;
+  if (path == "-")
+    return emit == Emit::SharedLib
+               ? "--emit=shared-lib writes a file: -o - is not supported"
+               : "";
+  if (fs::is_directory(path))
+    return "cannot write '" + path.str() + "': it is a directory";
+  StringRef dir = llvm::sys::path::parent_path(path);
+  if (dir.empty())
+    dir = ".";
+  if (!fs::is_directory(dir))
+    return "cannot write '" + path.str() + "': no directory '" + dir.str() +
+           "'";
+  if (fs::access(dir, fs::AccessMode::Write) ||
+      (fs::exists(path) && fs::access(path, fs::AccessMode::Write)))
+    return "cannot write '" + path.str() + "': permission denied";
+  return "";
 }
 
 /// Public functions get a C entry point taking memref descriptors.
@@ -352,6 +395,20 @@ int main(int argc, char **argv) {
   if (weightType != "f32" && weightType != "bf16")
     return fail("--weight-type must be f32 or bf16, got '" + weightType +
                 "'");
+  // Everything that can be checked without the model is checked before it
+  // is parsed: the later stages take a minute on a real model.
+  if (attention == "magicpig") {
+    std::string error = magicpig::checkSparsifyOptions(sparsifyOptions());
+    if (!error.empty())
+      return fail(error);
+  }
+  if (target == Target::CUDA) {
+    std::string error;
+    if (failed(magicpig::GPUTargetInfo::forChip(chip, error)))
+      return fail("--chip: " + error);
+  }
+  if (std::string error = outputPathError(outputFile); !error.empty())
+    return fail(error);
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -362,6 +419,29 @@ int main(int argc, char **argv) {
   // A failing pass names the problem at its location; the whole module
   // after it would bury that line.
   context.printOpOnDiagnostic(false);
+
+  std::string graphPipeline = "magicpig-raise-attention";
+  if (attention == "magicpig")
+    graphPipeline += "," + sparsifyPipeline();
+  if (splitAppendedKV)
+    graphPipeline += ",magicpig-split-appended-kv";
+  if (stridedKVArguments)
+    graphPipeline += ",magicpig-strided-kv-arguments";
+  std::string weights =
+      "{min-weight-elements=" + std::to_string(minWeightElements) + "}";
+  if (weightType == "bf16")
+    graphPipeline += ",magicpig-narrow-weights" + weights;
+  if (reorderContractions)
+    graphPipeline += ",magicpig-contraction-loop-order";
+  bool splitContractions = parallelContractions.getNumOccurrences()
+                                ? bool(parallelContractions)
+                                : target == Target::CPU;
+  if (splitContractions)
+    graphPipeline += ",magicpig-parallel-contractions" + weights;
+  PassManager graphPM(&context), lowerPM(&context);
+  if (failed(parsePipeline(graphPipeline, graphPM)) ||
+      failed(parsePipeline(loweringPipeline, lowerPM)))
+    return 1;
 
   bool wantsLLVM = emit != Emit::MLIR;
   bool wantsObject = emit == Emit::Object || emit == Emit::SharedLib;
@@ -382,31 +462,32 @@ int main(int argc, char **argv) {
         return success(static_cast<bool>(module));
       })))
     return 1;
+  // An empty module would give a library with nothing to call.
+  if (llvm::none_of(module->getOps<func::FuncOp>(), [](func::FuncOp func) {
+        return func.isPublic() && !func.isExternal();
+      }))
+    return fail("'" + inputFile + "' defines no entry point (a public " +
+                "func.func with a body): nothing to compile");
 
-  std::string graphPipeline = "magicpig-raise-attention";
-  if (attention == "magicpig")
-    graphPipeline += "," + sparsifyPipeline();
-  if (splitAppendedKV)
-    graphPipeline += ",magicpig-split-appended-kv";
-  if (stridedKVArguments)
-    graphPipeline += ",magicpig-strided-kv-arguments";
-  std::string weights =
-      "{min-weight-elements=" + std::to_string(minWeightElements) + "}";
-  if (weightType == "bf16")
-    graphPipeline += ",magicpig-narrow-weights" + weights;
-  if (reorderContractions)
-    graphPipeline += ",magicpig-contraction-loop-order";
-  bool splitContractions = parallelContractions.getNumOccurrences()
-                                ? bool(parallelContractions)
-                                : target == Target::CPU;
-  if (splitContractions)
-    graphPipeline += ",magicpig-parallel-contractions" + weights;
   if (failed(progress.stage("raise attention" +
                                 std::string(attention == "magicpig"
                                                 ? " + sparsify"
                                                 : ""),
-                            [&] { return runPipeline(*module, graphPipeline); })))
+                            [&] { return graphPM.run(*module); })))
     return 1;
+  // A library whose prefill returns another index than decode takes would
+  // crash its caller; so would one the caller takes for sparse and is not.
+  if (failed(magicpig_compile::verifyIndexABI(*module)))
+    return 1;
+  if (attention == "magicpig" &&
+      magicpig_compile::countIndexedLayers(*module) == 0) {
+    StringRef why = "--attention=magicpig, but no layer was sparsified (no "
+                    "attention was raised, or every layer is dense)";
+    if (requireSparse)
+      return fail(why + Twine(" and --require-sparse is set"));
+    llvm::errs() << "magicpig-compile: warning: " << why
+                 << ": the graph is exact\n";
+  }
 
   // What the caller needs to drive the graph, taken before lowering.
   llvm::json::Object info = magicpig_compile::describeEntryPoints(*module);
@@ -435,7 +516,7 @@ int main(int argc, char **argv) {
   addCInterfaces(*module);
   if (failed(progress.stage("lower to the LLVM dialect (" + loweringPipeline +
                                 ")",
-                            [&] { return runPipeline(*module, loweringPipeline); })))
+                            [&] { return lowerPM.run(*module); })))
     return 1;
   magicpig_compile::embedGraphInfo(*module, infoText);
   if (emit == Emit::MLIR)

@@ -12,6 +12,10 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <limits>
 
@@ -22,17 +26,62 @@ using namespace mlir::magicpig;
 /// sm_80's cvt.f32.bf16.
 static constexpr int64_t kMinComputeCapability = 80;
 
+/// The leading compute capability of a chip name after `sm_` (100 for
+/// sm_100a), or -1.
+static int64_t capabilityOf(StringRef chip) {
+  int64_t capability = -1;
+  if (!chip.consume_front("sm_") ||
+      chip.take_while(llvm::isDigit).getAsInteger(10, capability))
+    return -1;
+  return capability;
+}
+
+/// The NVPTX backend's processor table: a chip it does not know would
+/// compile to IR that instruction selection aborts on.
+static const llvm::MCSubtargetInfo *nvptxSubtarget() {
+  static const llvm::MCSubtargetInfo *info = []() {
+    LLVMInitializeNVPTXTargetInfo();
+    LLVMInitializeNVPTXTargetMC();
+    llvm::Triple triple("nvptx64-nvidia-cuda");
+    std::string error;
+    const llvm::Target *target =
+        llvm::TargetRegistry::lookupTarget(triple, error);
+    return target ? target->createMCSubtargetInfo(triple, "", "") : nullptr;
+  }();
+  return info;
+}
+
+/// The chips of the NVPTX backend that the kernels can target, oldest first.
+static std::string supportedChips(const llvm::MCSubtargetInfo &info) {
+  SmallVector<StringRef> chips;
+  for (const llvm::SubtargetSubTypeKV &processor :
+       info.getAllProcessorDescriptions())
+    if (capabilityOf(processor.Key) >= kMinComputeCapability)
+      chips.push_back(processor.Key);
+  llvm::stable_sort(chips, [](StringRef a, StringRef b) {
+    return std::make_pair(capabilityOf(a), a) <
+           std::make_pair(capabilityOf(b), b);
+  });
+  return llvm::join(chips, ", ");
+}
+
 FailureOr<GPUTargetInfo> GPUTargetInfo::forChip(StringRef chip,
                                                 std::string &error) {
-  StringRef digits = chip;
-  if (!digits.consume_front("sm_")) {
+  int64_t capability = capabilityOf(chip);
+  if (capability < 0) {
     error = "chip '" + chip.str() + "' is not of the form sm_XY";
     return failure();
   }
-  digits.consume_back("a"); // sm_90a: the architecture-specific variant.
-  int64_t capability = 0;
-  if (digits.getAsInteger(10, capability)) {
-    error = "chip '" + chip.str() + "' is not of the form sm_XY";
+  const llvm::MCSubtargetInfo *nvptx = nvptxSubtarget();
+  if (!nvptx) {
+    error = "this LLVM has no NVPTX backend to compile chip '" + chip.str() +
+            "' for";
+    return failure();
+  }
+  if (!nvptx->isCPUStringValid(chip)) {
+    error = "chip '" + chip.str() +
+            "' is not an NVIDIA chip the NVPTX backend knows; valid: " +
+            supportedChips(*nvptx);
     return failure();
   }
   if (capability < kMinComputeCapability) {

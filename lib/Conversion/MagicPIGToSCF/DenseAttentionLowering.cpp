@@ -226,8 +226,8 @@ void AttentionLowering::buildTask(ImplicitLocOpBuilder &b, Value batch,
   Value end = minIndex(b, addIndex(b, begin, keysInTask), segEnd);
   if (spec.causal && hasQueryLength) {
     // Query s is position N - S + s: it sees keys j <= N - S + s.
-    Value limit =
-        addIndex(b, subIndex(b, numKeys, queryLength), addIndex(b, pos, one));
+    Value back = subIndex(b, numKeys, queryLength);
+    Value limit = addIndex(b, back, addIndex(b, pos, one));
     end = minIndex(b, end, limit);
   }
   end = maxIndex(b, end, begin);
@@ -550,9 +550,9 @@ struct MergeOpLowering : LoopLoweringPattern<MergeOp> {
     buildParallel(
         b, {dimSize(b, out, 0), dimSize(b, out, 1)},
         [&](ImplicitLocOpBuilder &b, ValueRange ivs) {
-          MergeWeights weights =
-              buildMergeWeights(b, memref::LoadOp::create(b, lseA, ivs),
-                                memref::LoadOp::create(b, lseB, ivs));
+          Value a = memref::LoadOp::create(b, lseA, ivs);
+          Value c = memref::LoadOp::create(b, lseB, ivs);
+          MergeWeights weights = buildMergeWeights(b, a, c);
           memref::StoreOp::create(b, weights.lse, lse, ivs);
 
           Value splatA = splatF32(b, width, weights.weightA);

@@ -7,12 +7,15 @@
 // RUN: | FileCheck %s --check-prefix=SM70
 // RUN: not magicpig-opt %s --convert-magicpig-to-gpu="chip=gfx90a" 2>&1 \
 // RUN: | FileCheck %s --check-prefix=NOTNV
+// RUN: not magicpig-opt %s --convert-magicpig-to-gpu="chip=sm_85" 2>&1 \
+// RUN: | FileCheck %s --check-prefix=UNKNOWN
 // RUN: not magicpig-opt %s --convert-magicpig-to-gpu="threads-per-block=100" 2>&1 \
 // RUN: | FileCheck %s --check-prefix=WARP
 // RUN: not magicpig-opt %s --convert-magicpig-to-gpu="threads-per-block=2048" 2>&1 \
 // RUN: | FileCheck %s --check-prefix=MAX
 
 // SM70: error: convert-magicpig-to-gpu: chip 'sm_70' is older than sm_80, which the kernels (bf16 loads) and CUDA 13 need
+// UNKNOWN: error: convert-magicpig-to-gpu: chip 'sm_85' is not an NVIDIA chip the NVPTX backend knows; valid: sm_80, sm_86, {{.*}}, sm_90, sm_90a, {{.*}}sm_120
 // NOTNV: error: convert-magicpig-to-gpu: chip 'gfx90a' is not of the form sm_XY
 // WARP: error: convert-magicpig-to-gpu: 'threads-per-block' must be a multiple of the warp size (32) between 32 and 1024, got 100
 // MAX: error: convert-magicpig-to-gpu: 'threads-per-block' must be a multiple of the warp size (32) between 32 and 1024, got 2048

@@ -5,7 +5,7 @@
 
 // CHECK-LABEL: func.func @decode
 //  CHECK-SAME: (%[[Q:[a-z0-9]+]]: tensor<1x4x8xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x?x8xbf16>, %[[V:[a-z0-9]+]]: tensor<1x2x?x8xbf16>,
-//  CHECK-SAME:  %[[OFF:[a-z0-9]+]]: tensor<1x2x3x5xi32>, %[[IDX:[a-z0-9]+]]: tensor<1x2x3x?xi32>, %[[NORM:[a-z0-9]+]]: tensor<1x2x?xf32>, %[[MEAN:[a-z0-9]+]]: tensor<1x2x8xf32>)
+//  CHECK-SAME:  %[[OFF:[a-z0-9]+]]: tensor<1x2x3x5xi32> {magicpig.layer = {{[0-9]+}} : i64}, %[[IDX:[a-z0-9]+]]: tensor<1x2x3x?xi32> {magicpig.layer = {{[0-9]+}} : i64}, %[[NORM:[a-z0-9]+]]: tensor<1x2x?xf32> {magicpig.layer = {{[0-9]+}} : i64}, %[[MEAN:[a-z0-9]+]]: tensor<1x2x8xf32> {magicpig.layer = {{[0-9]+}} : i64})
 //  CHECK-SAME: -> tensor<1x4x8xf32>
 //   CHECK-DAG:   %[[P:.+]] = arith.constant dense<{{.+}}> : tensor<8x6xf32>
 //       CHECK:   %[[CODES:.+]] = magicpig.simhash bits(2) tables(3) ins(%[[Q]], %[[P]] :
@@ -33,7 +33,7 @@ func.func @decode(%q: tensor<1x4x8xf32>, %k: tensor<1x2x?x8xbf16>, %v: tensor<1x
 
 // CHECK-LABEL: func.func @prefill
 //  CHECK-SAME: (%[[Q:[a-z0-9]+]]: tensor<1x4x?x8xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x?x8xbf16>,
-//  CHECK-SAME: -> (tensor<1x4x?x8xf32>, tensor<1x2x3x5xi32>, tensor<1x2x3x?xi32>, tensor<1x2x?xf32>, tensor<1x2x8xf32>)
+//  CHECK-SAME: -> (tensor<1x4x?x8xf32>, tensor<1x2x3x5xi32> {magicpig.layer = {{[0-9]+}} : i64}, tensor<1x2x3x?xi32> {magicpig.layer = {{[0-9]+}} : i64}, tensor<1x2x?xf32> {magicpig.layer = {{[0-9]+}} : i64}, tensor<1x2x8xf32> {magicpig.layer = {{[0-9]+}} : i64})
 //       CHECK:   %[[ATT:.+]] = magicpig.attention scale(3.500000e-01) causal
 //       CHECK:   %[[CENTER:.+]]:2 = magicpig.center_keys sink(1) window(2) ins(%[[K]] : tensor<1x2x?x8xbf16>) outs({{.+}} : tensor<1x2x?x8xf32>, tensor<1x2x8xf32>)
 //       CHECK:   %[[NORMS:.+]] = magicpig.key_norms ins(%[[CENTER]]#0 : tensor<1x2x?x8xf32>)
@@ -68,7 +68,7 @@ func.func @decode_with_query_length(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x?x8x
 // threaded.
 
 // CHECK-LABEL: func.func @three_layers
-//  CHECK-SAME: %{{[a-z0-9]+}}: tensor<1x2x3x5xi32>, %{{[a-z0-9]+}}: tensor<1x2x3x?xi32>, %{{[a-z0-9]+}}: tensor<1x2x?xf32>, %{{[a-z0-9]+}}: tensor<1x2x8xf32>) -> tensor<1x4x8xf32>
+//  CHECK-SAME: %{{[a-z0-9]+}}: tensor<1x2x3x5xi32> {magicpig.layer = {{[0-9]+}} : i64}, %{{[a-z0-9]+}}: tensor<1x2x3x?xi32> {magicpig.layer = {{[0-9]+}} : i64}, %{{[a-z0-9]+}}: tensor<1x2x?xf32> {magicpig.layer = {{[0-9]+}} : i64}, %{{[a-z0-9]+}}: tensor<1x2x8xf32> {magicpig.layer = {{[0-9]+}} : i64}) -> tensor<1x4x8xf32>
 //       CHECK:   magicpig.attention
 //       CHECK:   magicpig.attention
 //   CHECK-NOT:   magicpig.attention

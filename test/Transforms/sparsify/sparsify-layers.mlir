@@ -5,7 +5,7 @@
 // a `magicpig.layer` attribute; the index is threaded in layer order.
 
 // EXPLICIT-LABEL: func.func @layers_by_attribute
-//  EXPLICIT-SAME: tensor<1x2x2x9xi32>, %{{[a-z0-9]+}}: tensor<1x2x2x?xi32>, %{{[a-z0-9]+}}: tensor<1x2x?xf32>, %{{[a-z0-9]+}}: tensor<1x2x8xf32>) -> tensor<1x4x8xf32>
+//  EXPLICIT-SAME: tensor<1x2x2x9xi32> {magicpig.layer = 0 : i64}, %{{[a-z0-9]+}}: tensor<1x2x2x?xi32> {magicpig.layer = 0 : i64}, %{{[a-z0-9]+}}: tensor<1x2x?xf32> {magicpig.layer = 0 : i64}, %{{[a-z0-9]+}}: tensor<1x2x8xf32> {magicpig.layer = 0 : i64}) -> tensor<1x4x8xf32>
 //       EXPLICIT: %[[DENSE:.+]] = magicpig.attention scale(2.500000e-01) {{.*}} {magicpig.layer = 1 : i64}
 //       EXPLICIT: magicpig.estimate bits(3) tables(2) min_collisions(2) scale(5.000000e-01)
 //   EXPLICIT-NOT: magicpig.attention

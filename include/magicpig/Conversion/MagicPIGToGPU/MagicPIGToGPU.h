@@ -23,7 +23,8 @@ namespace magicpig {
 
 /// What the kernel builders need to know about the GPU.
 struct GPUTargetInfo {
-  /// `sm_XY` (optionally with an `a` suffix), as for nvvm-attach-target.
+  /// `sm_XY` (optionally with an `a` or `f` suffix), as for
+  /// nvvm-attach-target.
   std::string chip = "sm_90";
   /// Compute capability 10 * X + Y.
   int64_t computeCapability = 90;
@@ -33,7 +34,9 @@ struct GPUTargetInfo {
   int64_t maxThreadsPerBlock = 1024;
 
   /// The target of an NVIDIA chip name; fails with `error` set for a name
-  /// that is not `sm_XY[a]` or a chip CUDA 13 (or the kernels) cannot target.
+  /// that is not `sm_XY`, a chip LLVM's NVPTX backend does not know (the
+  /// error lists those it does), or one CUDA 13 (or the kernels) cannot
+  /// target.
   static FailureOr<GPUTargetInfo> forChip(StringRef chip, std::string &error);
 
   /// The reduction of `value` over the lanes of each warp (gpu.shuffle xor
