@@ -305,7 +305,11 @@ def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
     from torch_mlir import ir
 
     shape = ModelShape(model.config)
-    model = model.eval().float()
+    if any(p.dtype != torch.float32 for p in model.parameters()):
+        import copy
+
+        model = copy.deepcopy(model).float()  # the graph computes in f32
+    model.eval()
     names = weight_names(model)
     params = [p.detach() for _, p in model.named_parameters()]
     cache_shape = (shape.num_layers, 1, shape.num_kv_heads, cache_tokens, shape.head_dim)
@@ -332,3 +336,76 @@ def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
     text = str(merged)
     del merged, source
     return text
+
+
+def manifest(model, static=False, prefill_tokens=16, cache_tokens=16):
+    """What a caller needs to drive model.mlir (docs/model-export.md)."""
+    s = ModelShape(model.config)
+    n = "N" if not static else str(prefill_tokens)
+    m = "M" if not static else str(cache_tokens)
+    kv = f"[{s.num_layers}, 1, {s.num_kv_heads}, {{}}, {s.head_dim}] f32"
+    return {
+        "format": "magicpig-model-export/1",
+        "source": "transformers",
+        "architecture": type(model).__name__,
+        "config": {"num_layers": s.num_layers, "num_heads": s.num_heads,
+                   "num_kv_heads": s.num_kv_heads, "head_dim": s.head_dim,
+                   "vocab_size": s.vocab_size, "context_length": s.context_length,
+                   "layer_types": s.layer_types, "sliding_window": s.sliding_window,
+                   "attn_implementation": model.config._attn_implementation},
+        "transformers_config": model.config.to_dict(),
+        "weights": [{"name": name, "shape": list(p.shape), "dtype": "f32"}
+                    for name, p in model.named_parameters()],
+        "dynamic_shapes": not static,
+        "functions": {
+            "prefill": {
+                "arguments": ["<weights>", f"tokens [1, {n}] i64"],
+                "results": [f"logits [1, {s.vocab_size}] f32 (last position)",
+                            "k_cache " + kv.format(n), "v_cache " + kv.format(n)],
+            },
+            "decode": {
+                "arguments": ["<weights>", "token [1, 1] i64",
+                              f"position [] i64 (= {m}, the cache length)",
+                              "k_cache " + kv.format(m), "v_cache " + kv.format(m)],
+                "results": [f"logits [1, {s.vocab_size}] f32",
+                            "k_new " + kv.format(1), "v_new " + kv.format(1)],
+            },
+        },
+    }
+
+
+def write_export(model, out_dir, prefill_tokens=16, cache_tokens=16, static=False,
+                 weights=True):
+    """DIR/model.mlir, manifest.json and, unless `weights` is false,
+    weights.safetensors (f32, under the parameter names)."""
+    import json
+    import os
+
+    os.makedirs(out_dir, exist_ok=True)
+    text = export_model(model, prefill_tokens, cache_tokens, static)
+    with open(os.path.join(out_dir, "model.mlir"), "w") as f:
+        f.write(text)
+    if weights:
+        from safetensors.torch import save_file
+
+        save_file({name: p.detach().float().contiguous()
+                   for name, p in model.named_parameters()},
+                  os.path.join(out_dir, "weights.safetensors"))
+    with open(os.path.join(out_dir, "manifest.json"), "w") as f:
+        json.dump(manifest(model, static, prefill_tokens, cache_tokens), f, indent=2,
+                  default=str)
+
+
+def model_key(model):
+    """What the export of `model` depends on (not its weights, which are
+    arguments): the class, the config, the attention implementation, the
+    transformers version and this exporter's code."""
+    import hashlib
+
+    import transformers
+
+    with open(__file__, "rb") as f:
+        code = hashlib.sha256(f.read()).hexdigest()[:16]
+    return "\n".join(["transformers", type(model).__name__, transformers.__version__,
+                      model.config._attn_implementation or "", code,
+                      model.config.to_json_string(use_diff=False)])
