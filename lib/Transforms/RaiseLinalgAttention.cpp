@@ -191,6 +191,9 @@ Step classifyElementwise(linalg::GenericOp generic) {
     } else if (rank == 4 &&
                map == AffineMap::get(4, 0, {d(0), d(1), d(3), d(2)}, ctx)) {
       step.kind = StepKind::SwapLast;
+    } else if (rank == 4 &&
+               map == AffineMap::get(4, 0, {d(0), d(3), d(1), d(2)}, ctx)) {
+      step.kind = StepKind::TokensLast; // out[b, h, x, n] = in[b, n, h, x]
     } else if (rank == 5 &&
                map == AffineMap::get(5, 0, {d(0), d(1), d(3), d(4)}, ctx)) {
       int64_t g =
@@ -455,6 +458,10 @@ Step mlir::magicpig::classifyLinalgStep(Value value) {
         if (llvm::equal(transpose.getPermutation(),
                         ArrayRef<int64_t>{0, 1, 3, 2})) {
           step.kind = StepKind::SwapLast;
+          step.input = transpose.getInput();
+        } else if (llvm::equal(transpose.getPermutation(),
+                               ArrayRef<int64_t>{0, 2, 3, 1})) {
+          step.kind = StepKind::TokensLast;
           step.input = transpose.getInput();
         }
         return step;
