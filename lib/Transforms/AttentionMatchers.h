@@ -49,6 +49,8 @@ enum class StepKind {
   Softmax,      // softmax of input over `dim`
   Reshape,      // row-major reshape of input (collapse, expand, reshape)
   SwapLast,     // transpose of the last two dims of a rank-4 input
+  TokensLast,   // transpose [0, 2, 3, 1] of a rank-4 input: [B, N, H, d] to
+                // [B, H, d, N], K^T straight from the projection
   RepeatGroups, // [B, Hkv, N, d] -> [B, Hkv, groups, N, d] broadcast
   Matmul,       // batched input x other, zero-initialized; `transposedRhs`
                 // when other is [..., n, k] instead of [..., k, n]
@@ -81,12 +83,15 @@ using StepClassifier = llvm::function_ref<Step(Value)>;
 /// only reshape, transpose, cast or repeat them, and the value it replaces.
 struct AttentionMatch {
   Value query; // [B, Hq, d] or [B, Hq, S, d]
-  Value key;   // [B, Hkv, N, d]
+  Value key;   // [B, Hkv, N, d], or [B, N, Hkv, d] if `keyTokensFirst`
   Value value; // [B, Hkv, N, dv]
   double scale = 1.0;
   int64_t groups = 1; // Hq / Hkv
   bool causal = false;
-  Value result; // the exported [B, Hq, (S,) dv] output
+  /// The key is [B, N, Hkv, d]: the attention reads it transposed.
+  bool keyTokensFirst = false;
+  Value result;
+  Operation *pv = nullptr; // the P.V matmul the chain ends in // the exported [B, Hq, (S,) dv] output
 };
 
 /// Why a chain was not raised. `attentionLike` is set once the chain is known
@@ -100,6 +105,14 @@ struct MatchDecline {
 /// classifier reports as a Matmul).
 FailureOr<AttentionMatch> matchAttention(Operation *pv, StepClassifier classify,
                                          MatchDecline &decline);
+
+/// Attribute the raising pass puts on the P.V matmul of each attention-like
+/// chain: its layer, the chain's position among the function's attention-like
+/// chains (raised or declined). Moved onto the raised op as `magicpig.layer`
+/// where a function declines some chain, so that layer numbers (and
+/// --dense-layers) stay the model's.
+inline constexpr llvm::StringLiteral kLayerAttr = "magicpig.layer";
+inline constexpr llvm::StringLiteral kOrdinalAttr = "magicpig.raise_ordinal";
 
 /// Replaces `match.result` by one `magicpig.attention`.
 void replaceWithAttention(RewriterBase &rewriter, const AttentionMatch &match);

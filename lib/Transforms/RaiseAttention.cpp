@@ -13,6 +13,8 @@
 
 #include "AttentionMatchers.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::magicpig {
@@ -30,12 +32,57 @@ struct MagicPIGRaiseAttentionPass
   using Base::Base;
 
   void runOnOperation() override {
+    numberLayers();
     RewritePatternSet patterns(&getContext());
     populateRaiseLinalgAttentionPatterns(patterns);
     populateRaiseTosaAttentionPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     remarkDeclined();
+    getOperation()->walk([](Operation *op) {
+      op->removeAttr(kOrdinalAttr);
+      if (!isa<AttentionOp>(op))
+        op->removeAttr(kLayerAttr);
+    });
+  }
+
+  /// Whether `op` ends an attention-like chain (raisable or not), and if so
+  /// whether it is raisable.
+  static bool attentionLike(Operation *op, bool &raisable) {
+    if (op->getNumResults() != 1)
+      return false;
+    for (StepClassifier classify : {StepClassifier(classifyLinalgStep),
+                                    StepClassifier(classifyTosaStep)}) {
+      if (classify(op->getResult(0)).kind != StepKind::Matmul)
+        continue;
+      MatchDecline decline;
+      raisable = succeeded(matchAttention(op, classify, decline));
+      if (raisable || decline.attentionLike)
+        return true;
+    }
+    return false;
+  }
+
+  /// Numbers the attention-like chains of each function in program order:
+  /// a model's layers, one attention each. Where a function declines some,
+  /// the raised ones keep their number as `magicpig.layer`, so a declined
+  /// layer (a sliding window, say) does not shift the layers after it.
+  void numberLayers() {
+    Builder b(&getContext());
+    getOperation()->walk([&](FunctionOpInterface func) {
+      SmallVector<std::pair<Operation *, bool>> chains;
+      func->walk([&](Operation *op) {
+        bool raisable = false;
+        if (attentionLike(op, raisable))
+          chains.push_back({op, raisable});
+      });
+      bool anyDeclined = llvm::any_of(chains, [](auto &c) { return !c.second; });
+      for (auto [i, chain] : llvm::enumerate(chains)) {
+        chain.first->setAttr(kOrdinalAttr, b.getI64IntegerAttr(i));
+        if (anyDeclined)
+          chain.first->setAttr(kLayerAttr, b.getI64IntegerAttr(i));
+      }
+    });
   }
 
   /// Every P.V-like matmul left over that reads a softmax was declined.
@@ -49,9 +96,16 @@ struct MagicPIGRaiseAttentionPass
           continue;
         MatchDecline decline;
         if (failed(matchAttention(op, classify, decline)) &&
-            decline.attentionLike)
-          op->emitRemark() << "magicpig-raise-attention: declined: "
-                           << decline.reason;
+            decline.attentionLike) {
+          InFlightDiagnostic remark = op->emitRemark()
+                                      << "magicpig-raise-attention: declined: "
+                                      << decline.reason;
+          auto ordinal = op->getAttrOfType<IntegerAttr>(kOrdinalAttr);
+          auto func = op->getParentOfType<FunctionOpInterface>();
+          if (ordinal && func)
+            remark << " (layer " << ordinal.getInt() << " of @"
+                   << func.getName() << ": its attention stays as exported)";
+        }
       }
     });
   }

@@ -10,6 +10,7 @@
 #include "AttentionMatchers.h"
 
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/APFloat.h"
@@ -143,6 +144,8 @@ StringRef roleOf(StepKind kind) {
     return "a reshape";
   case StepKind::SwapLast:
     return "a transpose";
+  case StepKind::TokensLast:
+    return "a transpose [0, 2, 3, 1]";
   case StepKind::RepeatGroups:
     return "a head repetition";
   case StepKind::Matmul:
@@ -255,7 +258,7 @@ private:
   LogicalResult matchRepeatedHeads(Value v, StringRef name, Value &root,
                                    int64_t &groups);
   LogicalResult matchKey(const Step &qk, int64_t batchRank, double &scale,
-                         Value &key, int64_t &groups);
+                         Value &key, int64_t &groups, bool &tokensFirst);
   LogicalResult matchValue(const Step &pv, int64_t batchRank, Value &value,
                            int64_t &groups);
   LogicalResult matchMask(const Step &mask, Value scores, bool &causal);
@@ -423,8 +426,8 @@ LogicalResult ChainMatcher::matchRepeatedHeads(Value v, StringRef name,
 }
 
 LogicalResult ChainMatcher::matchKey(const Step &qk, int64_t batchRank,
-                                     double &scale, Value &key,
-                                     int64_t &groups) {
+                                     double &scale, Value &key, int64_t &groups,
+                                     bool &tokensFirst) {
   Value k = peelScales(qk.other, scale);
   if (batchRank == 1) {
     Step merge = classify(k);
@@ -439,6 +442,14 @@ LogicalResult ChainMatcher::matchKey(const Step &qk, int64_t batchRank,
   while (true) {
     k = peelScales(k, scale);
     Step s = classify(k);
+    if (needSwap && s.kind == StepKind::TokensLast) {
+      // K^T = [B, N, H, d] transposed [0, 2, 3, 1]: the key is that tensor
+      // with its tokens and heads swapped (no head repetition in between).
+      tokensFirst = true;
+      key = peelCasts(s.input);
+      groups = 1;
+      return success();
+    }
     if (!needSwap || s.kind != StepKind::SwapLast)
       break;
     needSwap = false;
@@ -655,6 +666,9 @@ LogicalResult ChainMatcher::checkShapes(const AttentionMatch &m,
                     [](Value x) { return isa<RankedTensorType>(x.getType()); }))
     return fail("attention on values that are not ranked tensors");
   ShapedType q = shapeOf(m.query), k = shapeOf(m.key), v = shapeOf(m.value);
+  if (m.keyTokensFirst && k.getRank() == 4)
+    k = k.clone(SmallVector<int64_t>{k.getDimSize(0), k.getDimSize(2),
+                                     k.getDimSize(1), k.getDimSize(3)});
   ShapedType out = shapeOf(m.result);
   auto differ = [](int64_t a, int64_t b) {
     return !ShapedType::isDynamic(a) && !ShapedType::isDynamic(b) && a != b;
@@ -757,11 +771,13 @@ FailureOr<AttentionMatch> ChainMatcher::match(Operation *pvOp) {
   int64_t groupsK = 1, groupsV = 1;
   if (failed(matchScores(scores, batchRank, m.scale, mask, qk)) ||
       failed(matchQuery(qk, batchRank, m.scale, m.query)) ||
-      failed(matchKey(qk, batchRank, m.scale, m.key, groupsK)) ||
+      failed(matchKey(qk, batchRank, m.scale, m.key, groupsK,
+                      m.keyTokensFirst)) ||
       failed(matchValue(pv, batchRank, m.value, groupsV)) ||
       failed(matchResult(pvOp, batchRank, m.result)))
     return failure();
   m.groups = groupsK;
+  m.pv = pvOp;
   if (failed(checkShapes(m, groupsK, groupsV)))
     return failure();
   if (mask.op && failed(matchMask(mask, scores, m.causal)))
@@ -805,10 +821,26 @@ void mlir::magicpig::replaceWithAttention(RewriterBase &rewriter,
   }
   auto outType = RankedTensorType::get(shape, resultType.getElementType());
   Value init = tensor::EmptyOp::create(rewriter, loc, outType, dynamicSizes);
+  Value key = match.key;
+  if (match.keyTokensFirst) {
+    // [B, N, Hkv, d] -> [B, Hkv, N, d].
+    auto k = cast<RankedTensorType>(key.getType());
+    SmallVector<int64_t> perm = {0, 2, 1, 3};
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d : perm)
+      sizes.push_back(tensor::getMixedSize(rewriter, loc, key, d));
+    Value init = tensor::EmptyOp::create(rewriter, loc, sizes,
+                                         k.getElementType());
+    key = linalg::TransposeOp::create(rewriter, loc, key, init, perm)
+              .getResult()[0];
+  }
   auto attention = AttentionOp::create(
-      rewriter, loc, TypeRange{outType}, match.query, match.key, match.value,
+      rewriter, loc, TypeRange{outType}, match.query, key, match.value,
       init, rewriter.getF32FloatAttr(static_cast<float>(match.scale)),
       match.causal ? rewriter.getUnitAttr() : nullptr);
+  if (match.pv)
+    if (auto layer = match.pv->getAttrOfType<IntegerAttr>(kLayerAttr))
+      attention->setAttr(kLayerAttr, layer);
   Value out = attention.getResult(0);
 
   // Back to the exported layout when it keeps (or drops) a unit S.

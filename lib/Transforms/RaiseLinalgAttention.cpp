@@ -52,17 +52,22 @@ std::optional<double> scalarOf(Attribute attr) {
   return std::nullopt;
 }
 
+std::optional<double> fillValue(Value init);
+
 /// The constant a body value stands for: a captured arith.constant, a float
-/// conversion of one, or the element of a splat / rank-0 constant input.
+/// conversion of one, or the element of a splat / rank-0 constant input or
+/// of an input filled with one constant (torch-mlir broadcasts SDPA's zeros
+/// of the all -inf row guard from a rank-0 constant).
 std::optional<double> constantOf(Value v, linalg::GenericOp generic) {
   if (auto arg = dyn_cast<BlockArgument>(v)) {
     if (arg.getOwner() != generic.getBody() ||
         arg.getArgNumber() >= generic.getNumDpsInputs())
       return std::nullopt;
+    Value input = generic.getDpsInputOperand(arg.getArgNumber())->get();
     Attribute attr;
-    if (!matchPattern(generic.getDpsInputOperand(arg.getArgNumber())->get(),
-                      m_Constant(&attr)))
-      return std::nullopt;
+    if (!matchPattern(input, m_Constant(&attr)))
+      return isa<ShapedType>(input.getType()) ? fillValue(input)
+                                              : std::nullopt;
     return scalarOf(attr);
   }
   Operation *def = v.getDefiningOp();
@@ -79,7 +84,8 @@ std::optional<double> constantOf(Value v, linalg::GenericOp generic) {
 }
 
 /// The value an init tensor is filled with (linalg.fill, its generalized
-/// generic, or a splat constant).
+/// generic, a splat constant, or a generic that broadcasts a rank-0
+/// constant tensor to every element).
 std::optional<double> fillValue(Value init) {
   Attribute attr;
   if (matchPattern(init, m_Constant(&attr)))
@@ -94,9 +100,17 @@ std::optional<double> fillValue(Value init) {
       generic.getNumDpsInputs() > 1)
     return std::nullopt;
   auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
-  if (generic.getNumDpsInputs() == 1 &&
-      isa<ShapedType>(generic.getDpsInputOperand(0)->get().getType()))
-    return std::nullopt;
+  if (generic.getNumDpsInputs() == 1) {
+    OpOperand *input = generic.getDpsInputOperand(0);
+    auto type = dyn_cast<ShapedType>(input->get().getType());
+    if (type && (type.getRank() != 0 ||
+                 !generic.getMatchingIndexingMap(input).isConstant() ||
+                 !llvm::all_of(generic.getIteratorTypesArray(),
+                               [](utils::IteratorType t) {
+                                 return t == utils::IteratorType::parallel;
+                               })))
+      return std::nullopt;
+  }
   return constantOf(yield.getOperand(0), generic);
 }
 
@@ -177,6 +191,9 @@ Step classifyElementwise(linalg::GenericOp generic) {
     } else if (rank == 4 &&
                map == AffineMap::get(4, 0, {d(0), d(1), d(3), d(2)}, ctx)) {
       step.kind = StepKind::SwapLast;
+    } else if (rank == 4 &&
+               map == AffineMap::get(4, 0, {d(0), d(3), d(1), d(2)}, ctx)) {
+      step.kind = StepKind::TokensLast; // out[b, h, x, n] = in[b, n, h, x]
     } else if (rank == 5 &&
                map == AffineMap::get(5, 0, {d(0), d(1), d(3), d(4)}, ctx)) {
       int64_t g =
@@ -441,6 +458,10 @@ Step mlir::magicpig::classifyLinalgStep(Value value) {
         if (llvm::equal(transpose.getPermutation(),
                         ArrayRef<int64_t>{0, 1, 3, 2})) {
           step.kind = StepKind::SwapLast;
+          step.input = transpose.getInput();
+        } else if (llvm::equal(transpose.getPermutation(),
+                               ArrayRef<int64_t>{0, 2, 3, 1})) {
+          step.kind = StepKind::TokensLast;
           step.input = transpose.getInput();
         }
         return step;

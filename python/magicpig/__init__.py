@@ -8,3 +8,11 @@ shared-library loader).
 """
 
 __version__ = "0.1.0"
+
+
+def compile_model(model, attention="magicpig", **sparsify_options):
+    """A transformers causal LM compiled by magicpig-compile; see
+    magicpig.hf_compile.compile_model."""
+    from magicpig.hf_compile import compile_model as _compile
+
+    return _compile(model, attention, **sparsify_options)

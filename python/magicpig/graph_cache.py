@@ -95,8 +95,10 @@ def _export_damage(directory):
     return None
 
 
-def export_once(model, directory):
-    """DIR/model.mlir of `model`, exported unless already there."""
+def export_once(model, directory, exporter=None):
+    """DIR/model.mlir of `model`, exported unless already there, by
+    `exporter(model, out_dir)` (default `magicpig.export.write_export`
+    without weights) writing model.mlir and manifest.json."""
     target = os.path.join(directory, "model.mlir")
     if os.path.isfile(target) and not _export_damage(directory):
         progress(f"using the cached export {target}")
@@ -110,14 +112,17 @@ def export_once(model, directory):
                     progress(f"using the cached export {target}")
                     return target
                 note_rebuild(directory, damage)
-            from magicpig.export import write_export
+            if exporter is None:
+                from magicpig.export import write_export
 
+                def exporter(model, out_dir):
+                    write_export(model, out_dir, weights=False)
             progress(f"exporting the model to linalg MLIR (torch-mlir) in {directory}")
             # Written aside and moved in when complete, model.mlir last: an
             # interrupted export is not mistaken for a cached one.
             staging = tempfile.mkdtemp(dir=directory, prefix=".export.")
             try:
-                write_export(model, staging, weights=False)
+                exporter(model, staging)
                 os.replace(os.path.join(staging, "manifest.json"),
                            os.path.join(directory, "manifest.json"))
                 os.replace(os.path.join(staging, "model.mlir"), target)
@@ -155,14 +160,15 @@ def compile_once(mlir, library, flags, compiler):
 
 
 def compiled_graph(model, model_key, attention, options, root=None, target="cpu",
-                   chip=None, weight_type="f32", min_weight_elements=None):
+                   chip=None, weight_type="f32", min_weight_elements=None,
+                   exporter=None):
     """Path of the library of `model` compiled with `attention`, `options`,
     `target`, `weight_type` and `min_weight_elements`, building what is
-    missing."""
+    missing (`exporter`: as export_once)."""
     compiler = find_compiler()
     root = root or os.path.join(cache_dir(), "graphs")
     directory = os.path.join(root, _digest(model_key))
-    mlir = export_once(model, directory)
+    mlir = export_once(model, directory, exporter)
     flags = compile_flags(attention, options, target, chip, weight_type,
                           min_weight_elements)
     st = os.stat(compiler)

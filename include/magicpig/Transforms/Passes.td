@@ -37,11 +37,15 @@ def MagicPIGRaiseAttention : Pass<"magicpig-raise-attention"> {
     Grouped-query attention written as repeat_kv (expand + reshape of K and
     V) raises onto the pre-expansion `[B, Hkv, N, d]` tensors; a causal mask
     sets `causal` only when it equals the op's bottom-right causal mask
-    exactly.
+    exactly. Keys transposed straight from the `[B, N, H, d]` projection
+    (GPT-2's `view` + `transpose(1, 2)` + `transpose(-1, -2)`, fused by the
+    exporter into one transpose `[0, 2, 3, 1]`) raise onto that tensor
+    transposed `[0, 2, 1, 3]`.
   }];
   let dependentDialects = [
     "::mlir::magicpig::MagicPIGDialect",
     "::mlir::tensor::TensorDialect",
+    "::mlir::linalg::LinalgDialect",
   ];
 }
 
