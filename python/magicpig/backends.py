@@ -11,7 +11,6 @@ tensors) and `keys_touched` (a `sparse_decode.KeysTouched`).
 
 import torch
 
-from magicpig.errors import MagicPigError
 from magicpig.kv_cache import KVCache
 from magicpig.sparse_decode import KeysTouched, SampledAttention
 
@@ -59,15 +58,10 @@ class CompiledBackend:
     (docs/ABI.md); the graph's retrieve counts give the keys touched."""
 
     def __init__(self, model, library, attention=None, capacity=0):
-        from magicpig.compiled import CompiledModel
+        from magicpig.compiled import load_for_model
 
         self.config = model.config
-        named = list(model.named_parameters())
-        self.compiled = CompiledModel(library, [p.detach().numpy() for _, p in named],
-                                      [name for name, _ in named])
-        if attention and self.compiled.attention != attention:
-            raise MagicPigError(f"{library} was compiled with --attention="
-                                f"{self.compiled.attention}, not {attention}")
+        self.compiled = load_for_model(model, library, attention)
         self.attention = self.compiled.attention
         sparse = self.compiled.sparse_layers
         if sparse and not self.compiled.returns_counts:

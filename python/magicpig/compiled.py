@@ -279,3 +279,16 @@ class CompiledModel:
                              np.asarray(position, dtype=np.int64),
                              k_cache, v_cache, *index, leading=self.bound_weights)
         return out[0], out[1], out[2], out[3:]
+
+
+def load_for_model(model, library, attention=None):
+    """`library` bound to the parameters of the PyTorch `model` (in
+    named_parameters order), checked to have been compiled with `attention`
+    when given."""
+    named = list(model.named_parameters())
+    compiled = CompiledModel(library, [p.detach().numpy() for _, p in named],
+                             [name for name, _ in named])
+    if attention and compiled.attention != attention:
+        raise MagicPigError(f"{library} was compiled with --attention="
+                            f"{compiled.attention}, not {attention}")
+    return compiled

@@ -19,7 +19,6 @@ import dataclasses
 
 import torch
 
-from magicpig.errors import MagicPigError
 from magicpig.kv_cache import KVCache
 from magicpig.sampling import next_token
 
@@ -55,14 +54,9 @@ class CompiledEngine:
     one graph call per sequence per step; the weights are bound once."""
 
     def __init__(self, model, library, attention=None):
-        from magicpig.compiled import CompiledModel
+        from magicpig.compiled import load_for_model
 
-        named = list(model.named_parameters())
-        self.compiled = CompiledModel(library, [p.detach().numpy() for _, p in named],
-                                      [name for name, _ in named])
-        if attention and self.compiled.attention != attention:
-            raise MagicPigError(f"{library} was compiled with --attention="
-                                f"{self.compiled.attention}, not {attention}")
+        self.compiled = load_for_model(model, library, attention)
         self.attention = self.compiled.attention
         self.eos_token_id = model.config.eos_token_id
 
