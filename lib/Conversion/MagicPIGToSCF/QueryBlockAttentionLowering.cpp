@@ -383,8 +383,10 @@ void QueryBlockAttention::buildValues(ImplicitLocOpBuilder &b, Value batch,
                                       Value group, Value keyBegin,
                                       Value blockKeys) {
   int64_t chunks = shape.valueDim / width;
+  Value rowsEnd = constantIndex(b, rows);
+  Value rowsStep = constantIndex(b, rowsPerStep);
   buildFor(
-      b, zero, constantIndex(b, rows), constantIndex(b, rowsPerStep), {},
+      b, zero, rowsEnd, rowsStep, {},
       [&](ImplicitLocOpBuilder &b, Value firstRow, ValueRange) {
         SmallVector<Value> rowIndex, alpha;
         for (int64_t r = 0; r < rowsPerStep; ++r) {
