@@ -188,6 +188,33 @@ def MagicPIGStridedKVArguments
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def MagicPIGNarrowKVCache
+    : Pass<"magicpig-narrow-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Take the K/V cache arguments in bf16 or f16";
+  let description = [{
+    With long contexts and several sequences the K/V cache, not the
+    weights, is what a decode step reads and what fills memory. This pass
+    halves it: each f32 argument of a public function that
+    magicpig-strided-kv-arguments would take (a rank >= 2 tensor with a
+    dynamic size, used only through `tensor.extract_slice`,
+    `collapse_shape`, `expand_shape` and `tensor.dim`) and whose every read
+    is the key or value operand of `attention`, `window_attention` or
+    `estimate` gets the element type `kv-type`, and so do the views taken
+    of it. Those operands accept f32, f16 and bf16; their lowerings widen
+    each row to f32 as they load it and accumulate in f32. Arguments read
+    by anything else keep their type. The caller stores the cache rounded
+    to that type (what prefill and decode return stays f32).
+
+    Example: with `kv-type=bf16`, `%k_cache: tensor<30x1x3x?x64xf32>`
+    becomes `tensor<30x1x3x?x64xbf16>`, and its per-layer
+    `tensor.extract_slice` gives `tensor<1x3x?x64xbf16>`.
+  }];
+  let options = [
+    Option<"kvType", "kv-type", "std::string", /*default=*/"\"bf16\"",
+           "Element type of the cache: f32 (unchanged), bf16 or f16">,
+  ];
+}
+
 def MagicPIGNarrowWeights
     : Pass<"magicpig-narrow-weights", "::mlir::ModuleOp"> {
   let summary = "Take the weight matrices as bf16 arguments, widened where "
