@@ -94,11 +94,13 @@ static void buildAttentionKernel(ImplicitLocOpBuilder &b,
         buildWindowSegments(b, numKeys, spec.windowStart, spec.sinkTokens);
     firstEnd = segments.firstEnd;
     secondBegin = segments.secondBegin;
-  } else if (spec.causal && hasQueryLength) {
-    // Query s is position N - S + s: it sees keys j <= N - S + s.
-    end = minIndex(b, end,
-                   addIndex(b, subIndex(b, numKeys, queryLength),
-                            addIndex(b, pos, one)));
+  } else if (spec.window || (spec.causal && hasQueryLength)) {
+    // Query s is position N - S + s: it sees keys j <= N - S + s, and
+    // with a sliding window only the last `window` of them.
+    QueryKeyRange range = buildQueryKeyRange(b, spec, numKeys, queryLength,
+                                             hasQueryLength ? pos : zero);
+    secondBegin = range.begin;
+    end = range.end;
   }
   end = maxIndex(b, end, secondBegin);
   Value count = addIndex(b, firstEnd, subIndex(b, end, secondBegin));
