@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Matchers.h"
@@ -63,6 +64,7 @@ std::optional<double> evaluateScalar(Operation *op, ArrayRef<double> in) {
       .Case([&](arith::SubFOp) { return in[0] - in[1]; })
       .Case([&](arith::MulFOp) { return in[0] * in[1]; })
       .Case([&](arith::NegFOp) { return -in[0]; })
+      .Case<math::AbsIOp, math::AbsFOp>([&](auto) { return std::fabs(in[0]); })
       .Case([&](arith::AndIOp) {
         return static_cast<double>(i(in[0]) & i(in[1]));
       })
