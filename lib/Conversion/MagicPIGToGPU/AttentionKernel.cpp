@@ -100,7 +100,7 @@ static void buildAttentionKernel(ImplicitLocOpBuilder &b,
     QueryKeyRange range = buildQueryKeyRange(b, spec, numKeys, queryLength,
                                              hasQueryLength ? pos : zero);
     secondBegin = range.begin;
-    end = range.end;
+    end = minIndex(b, end, range.end);
   }
   end = maxIndex(b, end, secondBegin);
   Value count = addIndex(b, firstEnd, subIndex(b, end, secondBegin));

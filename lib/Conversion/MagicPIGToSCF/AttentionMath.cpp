@@ -58,11 +58,10 @@ QueryKeyRange mlir::magicpig::buildQueryKeyRange(ImplicitLocOpBuilder &b,
   // Query s is position N - S + s: it sees keys j <= N - S + s.
   Value limit = addIndex(b, subIndex(b, numKeys, queryLength),
                          addIndex(b, pos, constantIndex(b, 1)));
-  range.end = minIndex(b, numKeys, maxIndex(b, limit, zero));
+  range.end = limit;
   if (spec.window)
-    range.begin = minIndex(
-        b, maxIndex(b, subIndex(b, limit, constantIndex(b, spec.window)), zero),
-        range.end);
+    range.begin = maxIndex(
+        b, subIndex(b, limit, constantIndex(b, spec.window)), zero);
   return range;
 }
 

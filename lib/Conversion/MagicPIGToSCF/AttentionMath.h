@@ -47,7 +47,8 @@ WindowSegments buildWindowSegments(ImplicitLocOpBuilder &b, Value numKeys,
 /// The keys [begin, end) that query `pos` of an attention op sees:
 /// end = N - S + pos + 1 when causal (or windowed), else N; with a sliding
 /// window begin = max(0, end - window), else 0. `pos` is 0 and S is 1 for a
-/// [B, Hq, d] query.
+/// [B, Hq, d] query. Callers clamp end to their own key range and to at
+/// least begin.
 struct QueryKeyRange {
   Value begin;
   Value end;

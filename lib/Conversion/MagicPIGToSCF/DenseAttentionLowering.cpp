@@ -233,7 +233,8 @@ void AttentionLowering::buildTask(ImplicitLocOpBuilder &b, Value batch,
   if (!spec.windowStart && (spec.window || (spec.causal && hasQueryLength))) {
     QueryKeyRange range = buildQueryKeyRange(
         b, spec, numKeys, queryLength, hasQueryLength ? pos : zero);
-    begin = maxIndex(b, begin, range.begin);
+    if (spec.window)
+      begin = maxIndex(b, begin, range.begin);
     end = minIndex(b, end, range.end);
   }
   end = maxIndex(b, end, begin);
