@@ -95,11 +95,13 @@ static void buildAttentionKernel(ImplicitLocOpBuilder &b,
         buildWindowSegments(b, numKeys, spec.windowStart, spec.sinkTokens);
     firstEnd = segments.firstEnd;
     secondBegin = segments.secondBegin;
-  } else if (spec.causal && hasQueryLength) {
-    // Query s is position N - S + s: it sees keys j <= N - S + s.
-    Value back = subIndex(b, numKeys, queryLength);
-    Value limit = addIndex(b, back, addIndex(b, pos, one));
-    end = minIndex(b, end, limit);
+  } else if (spec.window || (spec.causal && hasQueryLength)) {
+    // Query s is position N - S + s: it sees keys j <= N - S + s, and
+    // with a sliding window only the last `window` of them.
+    QueryKeyRange range = buildQueryKeyRange(b, spec, numKeys, queryLength,
+                                             hasQueryLength ? pos : zero);
+    secondBegin = range.begin;
+    end = minIndex(b, end, range.end);
   }
   end = maxIndex(b, end, secondBegin);
   Value count = addIndex(b, firstEnd, subIndex(b, end, secondBegin));

@@ -175,6 +175,12 @@ void AttentionLowering::computeSizes() {
         buildWindowSegments(b, numKeys, spec.windowStart, spec.sinkTokens);
     seg0End = segments.firstEnd;
     seg1Begin = segments.secondBegin;
+  } else if (spec.window) {
+    // Only keys some query's window reaches: from the first query's,
+    // max(0, N - S + 1 - W), so the tasks cover S + W - 1 keys, not N.
+    seg0End = zero;
+    seg1Begin =
+        buildQueryKeyRange(b, spec, numKeys, queryLength, zero).begin;
   } else {
     seg0End = zero;
     seg1Begin = zero;
@@ -226,11 +232,12 @@ void AttentionLowering::buildTask(ImplicitLocOpBuilder &b, Value batch,
   Value segEnd = arith::SelectOp::create(b, inSeg0, seg0End, numKeys);
   Value begin = addIndex(b, segBegin, mulIndex(b, local, keysInTask));
   Value end = minIndex(b, addIndex(b, begin, keysInTask), segEnd);
-  if (spec.causal && hasQueryLength) {
-    // Query s is position N - S + s: it sees keys j <= N - S + s.
-    Value back = subIndex(b, numKeys, queryLength);
-    Value limit = addIndex(b, back, addIndex(b, pos, one));
-    end = minIndex(b, end, limit);
+  if (!spec.windowStart && (spec.window || (spec.causal && hasQueryLength))) {
+    QueryKeyRange range = buildQueryKeyRange(
+        b, spec, numKeys, queryLength, hasQueryLength ? pos : zero);
+    if (spec.window)
+      begin = maxIndex(b, begin, range.begin);
+    end = minIndex(b, end, range.end);
   }
   end = maxIndex(b, end, begin);
 
