@@ -56,8 +56,8 @@ QueryKeyRange mlir::magicpig::buildQueryKeyRange(ImplicitLocOpBuilder &b,
   if (!spec.causal && !spec.window)
     return range;
   // Query s is position N - S + s: it sees keys j <= N - S + s.
-  Value limit = addIndex(b, subIndex(b, numKeys, queryLength),
-                         addIndex(b, pos, constantIndex(b, 1)));
+  Value back = subIndex(b, numKeys, queryLength);
+  Value limit = addIndex(b, back, addIndex(b, pos, constantIndex(b, 1)));
   range.end = limit;
   if (spec.window)
     range.begin = maxIndex(
