@@ -11,6 +11,7 @@ tensors) and `keys_touched` (a `sparse_decode.KeysTouched`).
 
 import torch
 
+from magicpig.compiled import cache_array
 from magicpig.kv_cache import KVCache
 from magicpig.sparse_decode import KeysTouched, SampledAttention
 
@@ -75,7 +76,8 @@ class CompiledBackend:
 
     def prefill(self, ids):
         logits, k, v, self.index = self.compiled.prefill([ids])
-        self.cache = KVCache(torch.from_numpy(k), torch.from_numpy(v), self.capacity)
+        self.cache = KVCache(torch.from_numpy(k), torch.from_numpy(v), self.capacity,
+                             self.compiled.cache_dtype)
         self.prefill_length = len(ids)
         return torch.from_numpy(logits[0])
 
@@ -84,8 +86,8 @@ class CompiledBackend:
         # Views of the filled part: the graph's cache arguments accept
         # strides (magicpig-strided-kv-arguments), so nothing is copied.
         logits, k_new, v_new, counts = self.compiled.decode(
-            [[token]], n, self.cache.keys().numpy(), self.cache.values().numpy(),
-            self.index)
+            [[token]], n, cache_array(self.cache.keys()),
+            cache_array(self.cache.values()), self.index)
         # The exported decode returns only the new rows (docs/model-export.md).
         self.cache.append(torch.from_numpy(k_new), torch.from_numpy(v_new))
         if self.keys_touched is not None:

@@ -18,6 +18,7 @@ import json
 import os
 
 import numpy as np
+import torch
 
 from magicpig.elf import incomplete
 from magicpig.errors import MagicPigError
@@ -151,6 +152,18 @@ class BoundArguments:
         self.pointers = {a.ctypes.data for a in self.arrays}
 
 
+# The K/V cache element types a graph takes (--kv-type) as torch dtypes.
+CACHE_DTYPES = {"f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}
+
+
+def cache_array(tensor):
+    """A torch cache tensor (or view) as the numpy array the graph reads:
+    bf16, which numpy lacks, as its bit patterns (uint16); no copy."""
+    if tensor.dtype == torch.bfloat16:
+        return tensor.view(torch.int16).numpy().view(np.uint16)
+    return tensor.numpy()
+
+
 GRAPH_INFO_SYMBOL = "magicpig_graph_info"
 _DTYPES = {"f32": np.float32, "i32": np.int32, "i64": np.int64}
 
@@ -262,6 +275,13 @@ class CompiledModel:
         check_weights(names, weights, arguments, library_path)
         self.bound_weights = BoundArguments(
             [as_weight(w, a["dtype"]) for w, a in zip(weights, arguments)])
+        # decode(<weights>, token, position, k_cache, v_cache, <index>)
+        cache = functions["decode"]["arguments"][len(weights) + 2]
+        if cache["dtype"] not in CACHE_DTYPES:
+            raise MagicPigError(f"{library_path}: decode's K/V cache has element "
+                                f"type {cache['dtype']}; expected one of "
+                                f"{', '.join(CACHE_DTYPES)}")
+        self.cache_dtype = CACHE_DTYPES[cache["dtype"]]
 
     def prefill(self, tokens):
         """tokens `[1, N]` -> (logits, k_cache, v_cache, index buffers)."""
@@ -270,8 +290,10 @@ class CompiledModel:
         return out[0], out[1], out[2], out[3:]
 
     def decode(self, token, position, k_cache, v_cache, index=()):
-        """-> (logits, k_new, v_new, retrieve counts of each sparse layer
-        (`[B, Hq]` i32; empty when the graph does not return them))."""
+        """k_cache, v_cache: numpy arrays of the graph's cache type (see
+        `cache_array`) -> (logits, k_new, v_new (f32), retrieve counts of
+        each sparse layer (`[B, Hq]` i32; empty when the graph does not
+        return them))."""
         if len(index) != 4 * self.sparse_layers:
             raise MagicPigError(f"decode needs {4 * self.sparse_layers} index "
                                 f"buffers, got {len(index)}")

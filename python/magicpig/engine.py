@@ -19,6 +19,7 @@ import dataclasses
 
 import torch
 
+from magicpig.compiled import cache_array
 from magicpig.kv_cache import KVCache
 from magicpig.sampling import next_token
 
@@ -66,7 +67,8 @@ class CompiledEngine:
         ids = request.prompt_ids
         logits, k, v, index = self.compiled.prefill([ids])
         capacity = len(ids) + min(request.max_tokens, INITIAL_HEADROOM)
-        cache = KVCache(torch.from_numpy(k), torch.from_numpy(v), capacity)
+        cache = KVCache(torch.from_numpy(k), torch.from_numpy(v), capacity,
+                        self.compiled.cache_dtype)
         generator = torch.Generator().manual_seed(request.sampling.seed)
         data = _Sequence(cache, index, request.sampling, generator)
         return SequenceState(request, len(ids), data.choose(logits[0]), data)
@@ -87,8 +89,8 @@ class CompiledEngine:
         n = seq.cache.length
         # Views of the filled part: the graph takes strided cache arguments.
         logits, k_new, v_new, _ = self.compiled.decode(
-            [[state.token]], n, seq.cache.keys().numpy(), seq.cache.values().numpy(),
-            seq.index)
+            [[state.token]], n, cache_array(seq.cache.keys()),
+            cache_array(seq.cache.values()), seq.index)
         seq.cache.append(torch.from_numpy(k_new), torch.from_numpy(v_new))
         state.length = seq.cache.length
         state.token = seq.choose(logits[0])

@@ -55,6 +55,11 @@ def add_graph_arguments(p):
                    help="element type of the compiled graph's weight matrices: "
                         "f32 (default), or bf16 (half the bytes a decode step "
                         "reads: about 1.3x faster decoding, logits within ~1%%)")
+    p.add_argument("--kv-type", choices=["f32", "bf16", "f16"], default="f32",
+                   help="element type of the K/V cache the compiled graph "
+                        "reads: f32 (default), or bf16 / f16 (half the cache's "
+                        "memory and the bytes attention reads; rows rounded "
+                        "when stored, f32 accumulation)")
     p.add_argument("--gguf", metavar="FILE",
                    help="a Llama GGUF (default: SmolLM2-135M-Instruct from PyPI)")
     g = p.add_argument_group(
@@ -144,10 +149,11 @@ def validate_graph_options(args):
         raise MagicPigError("--target cuda needs --backend compiled")
     if args.chip and args.target != "cuda":
         raise MagicPigError("--chip needs --target cuda")
-    if args.weight_type != "f32" and (backend != "compiled" or args.library):
-        raise MagicPigError("--weight-type applies when generate compiles the graph "
-                            "(--backend compiled, no --library: a graph's weight "
-                            "type is fixed when it is compiled)")
+    for flag, value in (("--weight-type", args.weight_type), ("--kv-type", args.kv_type)):
+        if value != "f32" and (backend != "compiled" or args.library):
+            raise MagicPigError(f"{flag} applies when generate compiles the graph "
+                                f"(--backend compiled, no --library: a graph's "
+                                f"types are fixed when it is compiled)")
 
 
 def check_library_options(args, compiled_options, library):
@@ -173,7 +179,7 @@ def compiled_library(args, model, model_key, options):
 
     return compiled_graph(model, model_key, args.attention, options,
                           target=args.target, chip=args.chip,
-                          weight_type=args.weight_type)
+                          weight_type=args.weight_type, kv_type=args.kv_type)
 
 
 def read_prompt(path):
@@ -267,6 +273,19 @@ def keys_touched_line(stats, attention):
     return line
 
 
+def memory_line(backend):
+    """The KV cache's and the MagicPIG index's memory after generation."""
+    mib = 1 << 20
+    cache = backend.cache
+    kind = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}[cache.k.dtype]
+    line = (f"KV cache: {cache.filled_bytes() / mib:.1f} MiB {kind} for "
+            f"{cache.length} tokens ({cache.allocated_bytes() / mib:.1f} MiB allocated)")
+    if backend.index:
+        index = sum(a.nbytes for a in backend.index)
+        line += f"; MagicPIG index: {index / mib:.1f} MiB"
+    return line
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     validate(args)
@@ -332,6 +351,8 @@ def main(argv=None):
     progress(f"prefill {len(ids)} tokens in {prefill_s:.2f} s; generated {len(out)} "
              f"tokens; decode {rate} tokens/s ({steps} steps)")
     progress(keys_touched_line(stats, args.attention))
+    if args.backend == "compiled":
+        progress(memory_line(backend))
     return 0
 
 

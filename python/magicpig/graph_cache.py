@@ -47,13 +47,16 @@ def find_compiler():
 
 
 def compile_flags(attention, options, target="cpu", chip=None, weight_type="f32",
-                  min_weight_elements=None):
+                  min_weight_elements=None, kv_type="f32"):
     """magicpig-compile flags for an attention, MagicPigOptions, a target
     ('cpu', or 'cuda' for the GPU `chip`), the weights' element type ('f32'
-    or 'bf16') and, when given, the least size of a weight matrix."""
+    or 'bf16'), the least size of a weight matrix when given, and the K/V
+    cache's element type ('f32', 'bf16' or 'f16')."""
     flags = [f"--attention={attention}"]
     if weight_type != "f32":
         flags.append(f"--weight-type={weight_type}")
+    if kv_type != "f32":
+        flags.append(f"--kv-type={kv_type}")
     if min_weight_elements is not None:
         flags.append(f"--min-weight-elements={min_weight_elements}")
     if target == "cuda":
@@ -161,16 +164,16 @@ def compile_once(mlir, library, flags, compiler):
 
 def compiled_graph(model, model_key, attention, options, root=None, target="cpu",
                    chip=None, weight_type="f32", min_weight_elements=None,
-                   exporter=None):
+                   exporter=None, kv_type="f32"):
     """Path of the library of `model` compiled with `attention`, `options`,
-    `target`, `weight_type` and `min_weight_elements`, building what is
-    missing (`exporter`: as export_once)."""
+    `target`, `weight_type`, `min_weight_elements` and `kv_type`, building
+    what is missing (`exporter`: as export_once)."""
     compiler = find_compiler()
     root = root or os.path.join(cache_dir(), "graphs")
     directory = os.path.join(root, _digest(model_key))
     mlir = export_once(model, directory, exporter)
     flags = compile_flags(attention, options, target, chip, weight_type,
-                          min_weight_elements)
+                          min_weight_elements, kv_type)
     st = os.stat(compiler)
     name = f"{attention}{'-cuda' if target == 'cuda' else ''}-{_digest(*flags, compiler, str(st.st_mtime_ns))}.so"
     return compile_once(mlir, os.path.join(directory, name), flags, compiler)

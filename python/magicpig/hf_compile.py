@@ -117,9 +117,11 @@ def _as_ids(input_ids):
     return [int(x) for x in input_ids]
 
 
-def compile_model(model, attention="magicpig", root=None, **sparsify_options):
+def compile_model(model, attention="magicpig", root=None, kv_type="f32",
+                  **sparsify_options):
     """A transformers PreTrainedModel (a causal LM) compiled with `attention`
-    ('magicpig' or 'dense') and the MagicPIG options (`lsh_bits`,
+    ('magicpig' or 'dense'), the K/V cache's element type `kv_type` ('f32',
+    'bf16' or 'f16': magicpig-compile --kv-type) and the MagicPIG options (`lsh_bits`,
     `lsh_tables`, `min_collisions`, `sink_tokens`, `window_tokens`,
     `dense_layers`, `seed`: as --magicpig-sparsify; K and L default to the
     model's head dim's, `MagicPigOptions.for_model`). Exports and compiles
@@ -130,6 +132,8 @@ def compile_model(model, attention="magicpig", root=None, **sparsify_options):
 
     if attention not in ("magicpig", "dense"):
         raise MagicPigError(f"attention must be 'magicpig' or 'dense', got {attention!r}")
+    if kv_type not in ("f32", "bf16", "f16"):
+        raise MagicPigError(f"kv_type must be 'f32', 'bf16' or 'f16', got {kv_type!r}")
     known = {f for f in MagicPigOptions.__dataclass_fields__}
     unknown = sorted(set(sparsify_options) - known)
     if unknown:
@@ -145,5 +149,5 @@ def compile_model(model, attention="magicpig", root=None, **sparsify_options):
         write_export(m, out_dir, weights=False)
 
     library = compiled_graph(model, model_key(model), attention, options, root=root,
-                             exporter=exporter)
+                             exporter=exporter, kv_type=kv_type)
     return CompiledCausalLM(model, library, attention, options)

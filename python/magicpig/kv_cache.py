@@ -5,21 +5,31 @@ buffer allocated once for the whole generation avoids copying the cache on
 every step. `keys()` / `values()` are views of the filled part (strided:
 the buffer's token dimension is its capacity). A full buffer grows by
 doubling, so a caller that did not know the length still copies each row
-O(1) times on average.
+O(1) times on average. With `dtype` (a graph compiled with --kv-type) the
+buffers hold the rows rounded to that type (round to nearest even).
 """
 
 import torch
 
 
 class KVCache:
-    def __init__(self, k_prefill, v_prefill, capacity):
+    def __init__(self, k_prefill, v_prefill, capacity, dtype=None):
         layers, batch, heads, length, dim = k_prefill.shape
         shape = (layers, batch, heads, max(capacity, length), dim)
-        self.k = torch.empty(shape, dtype=k_prefill.dtype)
-        self.v = torch.empty(shape, dtype=v_prefill.dtype)
+        self.k = torch.empty(shape, dtype=dtype or k_prefill.dtype)
+        self.v = torch.empty(shape, dtype=dtype or v_prefill.dtype)
         self.k[:, :, :, :length] = k_prefill
         self.v[:, :, :, :length] = v_prefill
         self.length = length
+
+    def filled_bytes(self):
+        """Bytes of the K and V rows stored so far."""
+        row = self.k.shape[0] * self.k.shape[1] * self.k.shape[2] * self.k.shape[4]
+        return 2 * self.length * row * self.k.element_size()
+
+    def allocated_bytes(self):
+        """Bytes of the K and V buffers (their capacity)."""
+        return 2 * self.k.numel() * self.k.element_size()
 
     def keys(self):
         return self.k[:, :, :, :self.length]

@@ -63,6 +63,11 @@ def graphs(model, tmp_path_factory, monkeypatch_module):
     graphs["dense-bf16"] = compiled_graph(model, "tiny-seed5", "dense", MagicPigOptions(),
                                           root=root, weight_type="bf16",
                                           min_weight_elements=BF16_MIN_ELEMENTS)
+    for kv in ("bf16", "f16"):
+        graphs[f"dense-kv-{kv}"] = compiled_graph(model, "tiny-seed5", "dense",
+                                                  MagicPigOptions(), root=root, kv_type=kv)
+    graphs["complete-kv-bf16"] = compiled_graph(model, "tiny-seed5", "magicpig", COMPLETE,
+                                                root=root, kv_type="bf16")
     return graphs
 
 
@@ -217,3 +222,58 @@ def test_to_bf16_rounds_like_torch():
     np.testing.assert_array_equal(to_bf16(x), want)
     nan = to_bf16(np.array([np.nan], dtype=np.float32))
     assert torch.from_numpy(nan.view(np.int16)).view(torch.bfloat16).float().isnan().all()
+
+
+def eager_on_rounded_cache(model, prompt, tokens, dtype):
+    """The eager model's logits of each step when every cached K/V row is
+    rounded to `dtype` (torch's conversion) and widened again: what a graph
+    compiled with --kv-type reads. The step's own row is attended unrounded,
+    as the graph does (it is appended to the cache after the step)."""
+    def rounded(x):
+        return x.to(dtype).float()
+
+    with torch.no_grad():
+        logits, k, v = model.prefill(torch.tensor([prompt]))
+        k, v = rounded(k), rounded(v)
+        seen = [logits[0]]
+        for step, token in enumerate(tokens[:-1]):
+            logits, k_new, v_new = model.decode(torch.tensor([[token]]), k.shape[3], k, v)
+            seen.append(logits[0])
+            k = torch.cat([k, rounded(k_new)], dim=3)
+            v = torch.cat([v, rounded(v_new)], dim=3)
+    return torch.stack(seen)
+
+
+@pytest.mark.parametrize("kv", ["bf16", "f16"])
+def test_narrow_kv_cache_matches_eager_on_rounded_cache(model, graphs, prompt, dense_run,
+                                                        kv):
+    """--kv-type: the caller stores the cache in bf16 / f16, the graph widens
+    each row it reads, so its logits must equal the eager model's over the
+    rounded cache (rounded by torch, independently) within the f32
+    tolerance; the cache takes half the memory of the f32 one."""
+    dtype = {"bf16": torch.bfloat16, "f16": torch.float16}[kv]
+    tokens, logits, backend = run(model, graphs[f"dense-kv-{kv}"], prompt, "dense")
+    decode = backend.compiled.info["functions"]["decode"]["arguments"]
+    weights = len(list(model.parameters()))
+    assert [a["dtype"] for a in decode[weights + 2:weights + 4]] == [kv, kv]
+    assert backend.compiled.options["kv-type"] == kv
+    assert backend.cache.k.dtype == dtype and backend.cache.v.dtype == dtype
+
+    want = eager_on_rounded_cache(model, prompt, tokens, dtype)
+    np.testing.assert_allclose(logits.numpy(), want.numpy(), rtol=0, atol=ATOL)
+    f32_tokens, f32_logits, f32_backend = dense_run
+    assert backend.cache.length == f32_backend.cache.length
+    assert 2 * backend.cache.filled_bytes() == f32_backend.cache.filled_bytes()
+    if kv == "bf16":  # 8 mantissa bits: the rounding is visible in the logits
+        assert np.abs(logits.numpy() - f32_logits.numpy()).max() > ATOL
+
+
+def test_complete_sample_with_bf16_cache_equals_dense(model, graphs, prompt):
+    """MagicPIG's estimate and window read the bf16 cache too: with a
+    complete sample the magicpig graph equals the dense one on the same
+    bf16 cache."""
+    dense_tokens, dense_logits, _ = run(model, graphs["dense-kv-bf16"], prompt, "dense")
+    tokens, logits, backend = run(model, graphs["complete-kv-bf16"], prompt, "magicpig")
+    assert backend.compiled.sparse_layers > 0
+    assert tokens == dense_tokens
+    np.testing.assert_allclose(logits.numpy(), dense_logits.numpy(), rtol=0, atol=ATOL)
