@@ -91,6 +91,9 @@ if "Address" in getattr(config, "magicpig_sanitizers", ""):
 # Replaces the plain %python of use_default_substitutions.
 config.substitutions = [(k, v) for k, v in config.substitutions if k != "%python"]
 config.substitutions.append(("%python", python))
+# Python that runs the tools as child processes (the fuzzer): the preloaded
+# shared ASan runtime would clash with the tools' static one.
+config.substitutions.append(("%plain_python", sys.executable))
 
 # test/lint: the eval-order check needs clang-query (Debian clang-tools-22);
 # the check over the project's sources also needs the build's compile database.
