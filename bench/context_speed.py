@@ -30,7 +30,8 @@ def parse_args(argv=None):
                    help="as generate --model: a checkpoint directory, a .gguf or a "
                         "named model (default gemma3-270m)")
     p.add_argument("--lengths", default="8192,16384,32768",
-                   help="comma-separated prompt lengths in tokens")
+                   help="comma-separated prompt lengths in tokens (one at the "
+                        "model's context is shortened by --decode-tokens)")
     p.add_argument("--attention", default="dense,magicpig",
                    help="comma-separated: dense, magicpig")
     p.add_argument("--decode-tokens", type=int, default=16)
@@ -63,6 +64,7 @@ def main(argv=None):
     from magicpig.errors import MagicPigError
     from magicpig.generate import generate_tokens
     from magicpig.hf_compile import compile_model
+    from magicpig.hf_export import ModelShape
     from magicpig.hf_load import load
 
     args = parse_args(argv)
@@ -76,11 +78,13 @@ def main(argv=None):
                                 "magicpig")
         loaded = load(args.model)
         progress(f"loaded {loaded.describe()}")
-        context = loaded.model.config.get_text_config().max_position_embeddings
-        too_long = [n for n in lengths if n + args.decode_tokens > context]
-        if too_long:
-            raise MagicPigError(f"lengths {too_long} + {args.decode_tokens} decode tokens "
-                                f"exceed the model's context of {context}")
+        context = ModelShape(loaded.model.config).context_length
+        if args.decode_tokens < 1 or args.decode_tokens >= context:
+            raise MagicPigError(f"--decode-tokens must be in 1..{context - 1}")
+        # A length at the context (32768) leaves room for the decoded tokens.
+        lengths = [min(n, context - args.decode_tokens) for n in lengths]
+        if min(lengths) < 2:
+            raise MagicPigError("--lengths must be >= 2")
         with open(args.text, encoding="utf-8") as f:
             text = f.read()
         graphs = {a: compile_model(loaded.model, attention=a, weight_type=args.weight_type)

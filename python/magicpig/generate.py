@@ -310,12 +310,13 @@ def generate_with_model(args, prompt):
     """--model: a transformers model (magicpig.hf_load) compiled by
     compile_model with the attention and MagicPIG options given, its answer
     streamed."""
+    from magicpig.hf_export import ModelShape
     from magicpig.hf_load import load, prompt_ids, stop_ids
 
     loaded = load(args.model)
     progress(f"loaded {loaded.describe()}")
     ids = prompt_ids(loaded.tokenizer, prompt, chat=not args.no_chat_template)
-    context = loaded.model.config.get_text_config().max_position_embeddings
+    context = ModelShape(loaded.model.config).context_length
     max_new = check_length(len(ids), args.max_new_tokens, context)
     if len(ids) < 2:
         raise MagicPigError(f"the prompt has {len(ids)} token; the compiled "
