@@ -12,7 +12,7 @@ BUILD="${MAGICPIG_BUILD_DIR:-$ROOT/build}"
 LLVM_PREFIX=/usr/lib/llvm-22
 
 APT_PACKAGES=(libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
-              libomp-22-dev lld-22 ninja-build cmake python3 python3-pip)
+              libomp-22-dev lld-22 clang-tools-22 ninja-build cmake python3 python3-pip)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -32,6 +32,7 @@ cmake -G Ninja -S "$ROOT" -B "$BUILD" \
   -DLLVM_EXTERNAL_LIT="$LLVM_PREFIX/bin/lit" \
   -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
   -DLLVM_USE_LINKER=lld -DCMAKE_BUILD_TYPE="${MAGICPIG_BUILD_TYPE:-Release}" \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
   ${MAGICPIG_CMAKE_ARGS:-} >/dev/null
 
 echo "[setup] building"

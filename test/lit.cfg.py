@@ -91,3 +91,11 @@ if "Address" in getattr(config, "magicpig_sanitizers", ""):
 # Replaces the plain %python of use_default_substitutions.
 config.substitutions = [(k, v) for k, v in config.substitutions if k != "%python"]
 config.substitutions.append(("%python", python))
+
+# test/lint: the eval-order check needs clang-query (Debian clang-tools-22);
+# the check over the project's sources also needs the build's compile database.
+clang_query = os.path.join(config.llvm_tools_dir, "clang-query")
+if os.access(clang_query, os.X_OK):
+    config.available_features.add("clang-query")
+    if os.path.exists(os.path.join(config.magicpig_obj_root, "compile_commands.json")):
+        config.available_features.add("compile-database")

@@ -31,11 +31,12 @@ std::optional<AppendedKV> matchAppendedKV(Value key, Value value);
 /// A decode attention has no query-length dimension, or a static one of 1.
 bool isDecodeAttention(AttentionOp op);
 
-/// Exact attention of `query` [B, Hq, d] over every row of `key`/`value`,
-/// as (out [B, Hq, dv] f32, lse [B, Hq] f32): a window_attention with no
-/// sink and window start 0.
+/// Exact attention of `query` [B, Hq, d] over the rows [firstKey, N) of
+/// `key`/`value` (every row without `firstKey`), as (out [B, Hq, dv] f32,
+/// lse [B, Hq] f32): a window_attention with no sink.
 std::pair<Value, Value> attendWithLse(OpBuilder &b, Location loc, Value query,
-                                      Value key, Value value, FloatAttr scale);
+                                      Value key, Value value, FloatAttr scale,
+                                      Value firstKey = {});
 
 /// merge of two (out, lse) partial results into an output of `elementType`
 /// and its lse (f32).

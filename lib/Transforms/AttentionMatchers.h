@@ -12,7 +12,9 @@
 //    over the key dimension, the shift and the normalization broadcast along
 //    it, K is transposed exactly once, the heads of K/V map to the query heads
 //    by grouping, and the only op allowed between the score matmul and the
-//    softmax besides scales and casts is an exactly causal mask.
+//    softmax besides scales and casts is a 0/-inf mask that is exactly
+//    causal, or causal with a sliding window (which the op keeps as its
+//    `window`). Anything else (a soft-cap, a position bias) is declined.
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,6 +90,9 @@ struct AttentionMatch {
   double scale = 1.0;
   int64_t groups = 1; // Hq / Hkv
   bool causal = false;
+  /// Sliding window: the query at position p sees keys p - window < j <= p
+  /// (0: no window).
+  int64_t window = 0;
   /// The key is [B, N, Hkv, d]: the attention reads it transposed.
   bool keyTokensFirst = false;
   Value result;
@@ -132,9 +137,24 @@ struct EvaluatedTensor {
 /// As evaluateConstantTensor, for a tensor of dynamic shape whose every
 /// dynamic dimension (of it and of what it is computed from) is the SSA
 /// value `sizeValue`, evaluated with `sizeValue = size`.
+/// `boundArgument`, when given, is a rank-0 (or scalar) function argument
+/// the tensor reads, evaluated as `boundValue` (decode's position).
 FailureOr<EvaluatedTensor> evaluateTensorAtSize(Value tensor, Value sizeValue,
                                                 int64_t size,
-                                                int64_t maxElements);
+                                                int64_t maxElements,
+                                                Value boundArgument = {},
+                                                double boundValue = 0.0);
+
+/// What a constant-only computation depends on beyond constants: the
+/// function arguments whose values it reads (an argument whose shape alone
+/// is read, through tensor.dim, does not count) and the integer constants
+/// it uses (thresholds such as a sliding window's length). False when the
+/// computation is too deep to walk.
+struct MaskInputs {
+  SmallVector<Value> arguments;
+  SmallVector<int64_t> integers;
+};
+bool collectMaskInputs(Value tensor, MaskInputs &inputs);
 
 /// The SSA value of the first dynamic size of `tensor`, found through the
 /// op that creates it (tensor.empty, expand_shape, the init of a

@@ -183,6 +183,20 @@ bool isRowMaxStart(double init) {
   return false;
 }
 
+/// Whether `op` computes a tanh (itself, or in a generic's body): a logit
+/// soft-cap when it sits on the scores.
+bool appliesTanh(Operation *op) {
+  if (!op)
+    return false;
+  if (op->getName().getStringRef().ends_with("tanh"))
+    return true;
+  bool found = false;
+  op->walk([&](Operation *inner) {
+    found |= inner != op && inner->getName().getStringRef().ends_with("tanh");
+  });
+  return found;
+}
+
 bool sameDimOrAny(int64_t dim, int64_t reference) {
   return dim == reference || dim == kAnyDim;
 }
@@ -261,7 +275,8 @@ private:
                          Value &key, int64_t &groups, bool &tokensFirst);
   LogicalResult matchValue(const Step &pv, int64_t batchRank, Value &value,
                            int64_t &groups);
-  LogicalResult matchMask(const Step &mask, Value scores, bool &causal);
+  LogicalResult matchMask(const Step &mask, Value scores, bool &causal,
+                          int64_t &window);
   LogicalResult matchResult(Operation *pvOp, int64_t batchRank, Value &result);
   LogicalResult checkShapes(const AttentionMatch &m, int64_t groupsK,
                             int64_t groupsV);
@@ -367,6 +382,10 @@ LogicalResult ChainMatcher::matchScores(Value scores, int64_t batchRank,
     }
     if (st.kind == StepKind::Reshape || st.kind == StepKind::Matmul)
       break;
+    if (appliesTanh(st.op))
+      return fail("a logit soft-cap (tanh of the scores, c * tanh(s / c)) "
+                  "is applied between the score matmul and the softmax: not "
+                  "plain softmax attention");
     return fail(describe(st) + " between the score matmul and the softmax "
                                "changes the scores");
   }
@@ -496,22 +515,37 @@ LogicalResult ChainMatcher::matchValue(const Step &pv, int64_t batchRank,
   return matchRepeatedHeads(v, "value", value, groups);
 }
 
-/// Compares mask values (row-major, of shape `maskShape`) read through
-/// `map` with the causal mask of scores of shape `scoreShape`.
-static LogicalResult compareWithCausal(ArrayRef<double> values,
-                                       ArrayRef<int64_t> maskShape,
-                                       AffineMap map, Type elementType,
-                                       ArrayRef<int64_t> shape, bool &isCausal,
-                                       bool &isZero) {
+namespace {
+/// What the mask rows compared so far say. A causal row with a sliding
+/// window of W shows it as 0 on keys [max(0, p - W + 1), p] and -inf
+/// elsewhere (p = N - S + s); a row that sees key 0 only says W >= p + 1.
+struct MaskRows {
+  bool isZero = true;     // every value is 0
+  bool causalForm = true; // every row is 0 on [a, p], masked elsewhere
+  bool bias = false;      // some value is finite and not 0
+  int64_t window = 0;     // W of the rows that start after key 0 (0: none)
+  bool windowsDiffer = false;
+  int64_t minWindow = 0; // the largest p + 1 of rows that see key 0
+};
+} // namespace
+
+/// Reads mask values (row-major, of shape `maskShape`) through `map` for
+/// scores of shape `shape` and records what the rows are in `rows`.
+static LogicalResult classifyMaskRows(ArrayRef<double> values,
+                                      ArrayRef<int64_t> maskShape,
+                                      AffineMap map, Type elementType,
+                                      ArrayRef<int64_t> shape,
+                                      MaskRows &rows) {
   double lowest = -INFINITY;
   if (auto ft = dyn_cast<FloatType>(elementType))
     lowest = llvm::APFloat::getLargest(ft.getFloatSemantics(), true)
                  .convertToDouble();
   int64_t s = shape[2], n = shape[3];
   SmallVector<int64_t> index(4, 0);
+  SmallVector<bool> visible(n);
   for (index[0] = 0; index[0] < shape[0]; ++index[0])
     for (index[1] = 0; index[1] < shape[1]; ++index[1])
-      for (index[2] = 0; index[2] < s; ++index[2])
+      for (index[2] = 0; index[2] < s; ++index[2]) {
         for (index[3] = 0; index[3] < n; ++index[3]) {
           SmallVector<int64_t> at = map.compose(index);
           int64_t linear = 0;
@@ -521,11 +555,33 @@ static LogicalResult compareWithCausal(ArrayRef<double> values,
             linear = linear * size + at[i];
           }
           double m = values[linear];
-          bool visible = index[3] <= n - s + index[2];
           bool masked = m == -INFINITY || m <= lowest;
-          isZero &= m == 0.0;
-          isCausal &= visible ? m == 0.0 : masked;
+          rows.isZero &= m == 0.0;
+          rows.bias |= !masked && m != 0.0;
+          if (!masked && m != 0.0)
+            rows.causalForm = false;
+          visible[index[3]] = !masked;
         }
+        // The row must see exactly the keys [a, p] for some a <= p.
+        int64_t p = n - s + index[2];
+        int64_t a = 0;
+        while (a < n && !visible[a])
+          ++a;
+        if (p < 0 || a > p) {
+          rows.causalForm = false;
+          continue;
+        }
+        for (int64_t j = 0; j < n; ++j)
+          if (visible[j] != (j >= a && j <= p))
+            rows.causalForm = false;
+        if (a == 0) {
+          rows.minWindow = std::max(rows.minWindow, p + 1);
+        } else {
+          int64_t w = p - a + 1;
+          rows.windowsDiffer |= rows.window && rows.window != w;
+          rows.window = w;
+        }
+      }
   return success();
 }
 
@@ -549,28 +605,40 @@ static bool hasAtMostElements(ArrayRef<int64_t> shape, int64_t limit) {
 /// Prompt lengths a mask of dynamic shape is evaluated at. The mask is
 /// computed from positions and constants alone (anything else is not
 /// evaluated), so these sizes, small ones and one past the 8-bit range,
-/// catch thresholds and offsets that differ from the causal mask.
+/// catch thresholds and offsets that differ from the causal mask. The
+/// integer constants of the mask's computation add the lengths just past
+/// them, so that a sliding window longer than these sizes (Gemma 3's 512)
+/// shows instead of passing for a causal mask.
 static constexpr int64_t kDynamicMaskSizes[] = {1, 2, 3, 5, 8, 13, 64, 257};
 
-/// An additive mask is accepted when it is a constant that equals the causal
-/// mask of the op (query s of the last S positions sees keys j <= N - S + s;
-/// masked entries -inf or the lowest finite value) or is all zero. With
-/// dynamic query and key lengths, both must be the one size value the mask
-/// is built from (so they are equal at run time: a prefill from an empty
-/// cache), and the mask must be causal at every size of kDynamicMaskSizes.
+/// An additive mask is accepted when it is all zero, or a 0/-inf mask (-inf
+/// or the lowest finite value) equal to the causal mask of the op (query s
+/// of the last S positions sees keys j <= N - S + s), possibly with a
+/// sliding window (it sees only the last W of those: `window`). A constant
+/// mask is compared at its shape. With dynamic query and key lengths, both
+/// must be the one size value the mask is built from (so they are equal at
+/// run time: a prefill from an empty cache), and the mask must have the
+/// same form at every evaluated size. A mask that reads one rank-0
+/// argument (decode's position) is accepted for a single query, evaluated
+/// with the argument equal to the query's position N - 1: the decode ABI
+/// (docs/model-export.md) passes the cache length there.
 LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
-                                      bool &causal) {
+                                      bool &causal, int64_t &window) {
   ShapedType scoresType = shapeOf(scores);
   ShapedType maskType = shapeOf(mask.other);
   if (scoresType.getRank() != 4 || mask.otherMap.getNumDims() != 4 ||
       mask.otherMap.getNumResults() != maskType.getRank())
     return fail("the mask is not indexed by the score positions");
   Type elementType = maskType.getElementType();
-  bool isCausal = true, isZero = true;
+  MaskRows rows;
   auto tooManyPositions = [&] {
     return fail("the masked scores have more than " + Twine(kMaxMaskElements) +
                 " positions to compare with the causal mask");
   };
+  const char *notConstant =
+      "an additive mask of dynamic shape is not computed from positions and "
+      "constants of one sequence length (and at most decode's position); only "
+      "a causal or sliding-window mask is recognized";
   if (scoresType.hasStaticShape()) {
     if (!hasAtMostElements(scoresType.getShape(), kMaxMaskElements))
       return tooManyPositions();
@@ -578,26 +646,51 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
         evaluateConstantTensor(mask.other, kMaxMaskElements);
     if (failed(values))
       return fail("an additive mask that is not a constant is applied to the "
-                  "scores; only a causal mask is recognized");
-    if (failed(compareWithCausal(*values, maskType.getShape(), mask.otherMap,
-                                 elementType, scoresType.getShape(), isCausal,
-                                 isZero)))
+                  "scores; only a causal or sliding-window mask is recognized");
+    if (failed(classifyMaskRows(*values, maskType.getShape(), mask.otherMap,
+                                elementType, scoresType.getShape(), rows)))
       return fail("the mask is not indexed by the score positions");
   } else {
     if (scoresType.isDynamicDim(0) || scoresType.isDynamicDim(1))
       return fail("a mask is added to scores of dynamic batch or head count");
     Value size = dynamicSizeOf(mask.other);
-    if (!size)
-      return fail("an additive mask of dynamic shape is not computed from "
-                  "positions and constants of one sequence length; only a "
-                  "causal mask is recognized");
-    for (int64_t n : kDynamicMaskSizes) {
-      FailureOr<EvaluatedTensor> mv =
-          evaluateTensorAtSize(mask.other, size, n, kMaxMaskElements);
-      if (failed(mv))
-        return fail("an additive mask of dynamic shape is not computed from "
-                    "positions and constants of one sequence length; only a "
-                    "causal mask is recognized");
+    MaskInputs inputs;
+    if (!size || !collectMaskInputs(mask.other, inputs))
+      return fail(notConstant);
+    // Decode's position: a rank-0 integer argument, for one query.
+    Value position;
+    if (!inputs.arguments.empty()) {
+      auto type = dyn_cast<RankedTensorType>(inputs.arguments[0].getType());
+      Type element = type ? type.getElementType()
+                          : inputs.arguments[0].getType();
+      if (inputs.arguments.size() != 1 || (type && type.getRank() != 0) ||
+          !element.isSignlessInteger() || scoresType.getDimSize(2) != 1)
+        return fail(notConstant);
+      position = inputs.arguments[0];
+    }
+    SmallVector<int64_t> sizes(std::begin(kDynamicMaskSizes),
+                               std::end(kDynamicMaskSizes));
+    for (int64_t c : inputs.integers) {
+      if (c <= kDynamicMaskSizes[std::size(kDynamicMaskSizes) - 1] - 2)
+        continue;
+      if (c > kMaxMaskElements)
+        return fail("the mask compares positions with " + Twine(c) +
+                    ", more than the lengths it can be evaluated at");
+      sizes.push_back(c + 1);
+      sizes.push_back(c + 2);
+    }
+    llvm::sort(sizes);
+    sizes.erase(llvm::unique(sizes), sizes.end());
+    for (int64_t n : sizes) {
+      FailureOr<EvaluatedTensor> mv = evaluateTensorAtSize(
+          mask.other, size, n, kMaxMaskElements, position,
+          static_cast<double>(n - 1));
+      if (failed(mv)) {
+        if (n > kDynamicMaskSizes[std::size(kDynamicMaskSizes) - 1])
+          return fail("the mask compares positions with " + Twine(n - 2) +
+                      ", more than the lengths it can be evaluated at");
+        return fail(notConstant);
+      }
       // Each dynamic score dim must index a mask dim of that length.
       SmallVector<int64_t> shape(scoresType.getShape());
       for (int64_t d : {2, 3}) {
@@ -614,21 +707,35 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
       }
       if (!hasAtMostElements(shape, kMaxMaskElements))
         return tooManyPositions();
-      if (failed(compareWithCausal(mv->values, mv->shape, mask.otherMap,
-                                   elementType, shape, isCausal, isZero)))
+      if (failed(classifyMaskRows(mv->values, mv->shape, mask.otherMap,
+                                  elementType, shape, rows)))
         return fail("the mask is not indexed by the score positions");
-      if (shape[2] > shape[3] && !isZero)
+      if (shape[2] > shape[3] && !rows.isZero)
         return fail("a causal mask over more queries than keys");
     }
   }
-  if (!isCausal && !isZero)
+  if (rows.isZero) {
+    causal = false;
+    window = 0;
+    return success();
+  }
+  if (rows.bias)
+    return fail("the additive mask adds a position-dependent bias (finite "
+                "values other than 0, as ALiBi does), not a 0/-inf mask; only "
+                "a causal or sliding-window mask is recognized");
+  if (!rows.causalForm)
     return fail("the additive mask is not the causal mask (query s of the "
-                "last S positions sees keys j <= N - S + s)");
+                "last S positions sees keys j <= N - S + s) nor a sliding "
+                "window of it");
+  if (rows.windowsDiffer || (rows.window && rows.window < rows.minWindow))
+    return fail("the rows of the mask see sliding windows of different "
+                "lengths");
   // With more queries than keys the first rows would be fully masked.
   ArrayRef<int64_t> shape = scoresType.getShape();
-  if (!isZero && scoresType.hasStaticShape() && shape[2] > shape[3])
+  if (scoresType.hasStaticShape() && shape[2] > shape[3])
     return fail("a causal mask over more queries than keys");
-  causal = !isZero;
+  causal = true;
+  window = rows.window;
   return success();
 }
 
@@ -780,10 +887,12 @@ FailureOr<AttentionMatch> ChainMatcher::match(Operation *pvOp) {
   m.pv = pvOp;
   if (failed(checkShapes(m, groupsK, groupsV)))
     return failure();
-  if (mask.op && failed(matchMask(mask, scores, m.causal)))
+  if (mask.op && failed(matchMask(mask, scores, m.causal, m.window)))
     return failure();
-  // A causal mask over one query position masks nothing.
-  if (m.causal && (rankOf(m.query) == 3 || shapeOf(m.query).getDimSize(2) == 1))
+  // A causal mask over one query position masks nothing (a [B, Hq, d]
+  // query's window needs no `causal`; a [B, Hq, 1, d] one keeps it).
+  if (m.causal && (rankOf(m.query) == 3 ||
+                   (shapeOf(m.query).getDimSize(2) == 1 && !m.window)))
     m.causal = false;
   return m;
 }
@@ -837,7 +946,8 @@ void mlir::magicpig::replaceWithAttention(RewriterBase &rewriter,
   auto attention = AttentionOp::create(
       rewriter, loc, TypeRange{outType}, match.query, key, match.value,
       init, rewriter.getF32FloatAttr(static_cast<float>(match.scale)),
-      match.causal ? rewriter.getUnitAttr() : nullptr);
+      match.causal ? rewriter.getUnitAttr() : nullptr,
+      match.window ? rewriter.getI64IntegerAttr(match.window) : nullptr);
   if (match.pv)
     if (auto layer = match.pv->getAttrOfType<IntegerAttr>(kLayerAttr))
       attention->setAttr(kLayerAttr, layer);

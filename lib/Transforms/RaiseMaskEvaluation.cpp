@@ -7,8 +7,11 @@
 // static shapes. Anything that reads a function argument or memory fails.
 //
 // A mask of dynamic shape is evaluated at a chosen size: every dynamic
-// dimension must be the same SSA size value (the prompt length of a prefill
-// export, `tensor.dim %tokens, 1`), bound to that size for the evaluation.
+// dimension must be the same size value (the prompt length of a prefill
+// export, `tensor.dim %tokens, 1`; sizes computed twice the same way, as
+// torch-mlir writes decode's `M + 1`, count as one), bound to that size for
+// the evaluation. One rank-0 argument may be bound to a value too (decode's
+// position, which a sliding-window decode mask is computed from).
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,10 +19,12 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -59,6 +64,7 @@ std::optional<double> evaluateScalar(Operation *op, ArrayRef<double> in) {
       .Case([&](arith::SubFOp) { return in[0] - in[1]; })
       .Case([&](arith::MulFOp) { return in[0] * in[1]; })
       .Case([&](arith::NegFOp) { return -in[0]; })
+      .Case<math::AbsIOp, math::AbsFOp>([&](auto) { return std::fabs(in[0]); })
       .Case([&](arith::AndIOp) {
         return static_cast<double>(i(in[0]) & i(in[1]));
       })
@@ -112,11 +118,31 @@ std::optional<double> evaluateScalar(Operation *op, ArrayRef<double> in) {
       .Default([](Operation *) { return std::nullopt; });
 }
 
+/// Whether two index values are the same computation: the same value, or
+/// ops of one kind and attributes (no regions) on equal operands.
+bool sameComputation(Value a, Value b, int depth = 0) {
+  if (a == b)
+    return true;
+  Operation *x = a.getDefiningOp(), *y = b.getDefiningOp();
+  if (!x || !y || depth > 8 || x->getName() != y->getName() ||
+      x->getNumRegions() || y->getNumRegions() ||
+      x->getNumResults() != 1 || y->getNumResults() != 1 ||
+      x->getAttrDictionary() != y->getAttrDictionary() ||
+      x->getNumOperands() != y->getNumOperands())
+    return false;
+  for (auto [p, q] : llvm::zip(x->getOperands(), y->getOperands()))
+    if (!sameComputation(p, q, depth + 1))
+      return false;
+  return true;
+}
+
 class Evaluator {
 public:
   explicit Evaluator(int64_t maxElements, Value sizeValue = {},
-                     int64_t size = 0)
-      : maxElements(maxElements), sizeValue(sizeValue), size(size) {}
+                     int64_t size = 0, Value boundArgument = {},
+                     double boundValue = 0.0)
+      : maxElements(maxElements), sizeValue(sizeValue), size(size),
+        boundArgument(boundArgument), boundValue(boundValue) {}
 
   /// The shape of `v` with its dynamic sizes resolved through the ops that
   /// create it; a dynamic size that is not `sizeValue` fails.
@@ -134,7 +160,7 @@ public:
           shape.push_back(cast<IntegerAttr>(attr).getInt());
           continue;
         }
-        if (!sizeValue || cast<Value>(ofr) != sizeValue)
+        if (!sizeValue || !sameComputation(cast<Value>(ofr), sizeValue))
           return std::nullopt;
         shape.push_back(size);
       }
@@ -200,6 +226,8 @@ private:
     int64_t count = 1;
     for (int64_t n : shape)
       count *= n;
+    if (boundArgument && v == boundArgument && count == 1)
+      return SmallVector<double>{boundValue};
     DenseElementsAttr dense;
     if (matchPattern(v, m_Constant(&dense))) {
       SmallVector<double> values;
@@ -270,6 +298,8 @@ private:
         if (elements != int64_t(tensors.back()->size()))
           return std::nullopt;
         shapes.back() = *xShape;
+      } else if (boundArgument && x == boundArgument) {
+        scalars.back() = boundValue;
       } else {
         Attribute attr;
         if (!matchPattern(x, m_Constant(&attr)))
@@ -353,6 +383,8 @@ private:
   int64_t maxElements;
   Value sizeValue; // the one dynamic size, bound to `size`
   int64_t size;
+  Value boundArgument; // a rank-0 argument, bound to `boundValue`
+  double boundValue;
   llvm::DenseMap<Value, std::unique_ptr<SmallVector<double>>> cache;
 };
 
@@ -367,10 +399,10 @@ mlir::magicpig::evaluateConstantTensor(Value tensor, int64_t maxElements) {
   return *values;
 }
 
-FailureOr<EvaluatedTensor>
-mlir::magicpig::evaluateTensorAtSize(Value tensor, Value sizeValue,
-                                     int64_t size, int64_t maxElements) {
-  Evaluator evaluator(maxElements, sizeValue, size);
+FailureOr<EvaluatedTensor> mlir::magicpig::evaluateTensorAtSize(
+    Value tensor, Value sizeValue, int64_t size, int64_t maxElements,
+    Value boundArgument, double boundValue) {
+  Evaluator evaluator(maxElements, sizeValue, size, boundArgument, boundValue);
   const SmallVector<double> *values = evaluator.evaluate(tensor);
   std::optional<SmallVector<int64_t>> shape = evaluator.shapeOf(tensor);
   if (!values || !shape)
@@ -400,4 +432,51 @@ Value mlir::magicpig::dynamicSizeOf(Value tensor) {
     op = dps.getDpsInits()[0].getDefiningOp();
   }
   return {};
+}
+
+bool mlir::magicpig::collectMaskInputs(Value tensor, MaskInputs &inputs) {
+  llvm::SmallPtrSet<Operation *, 32> visited;
+  SmallVector<std::pair<Value, int>> work = {{tensor, 0}};
+  auto addArgument = [&](Value v) {
+    if (!llvm::is_contained(inputs.arguments, v))
+      inputs.arguments.push_back(v);
+  };
+  while (!work.empty()) {
+    auto [v, d] = work.pop_back_val();
+    int depth = d;
+    if (depth > 256)
+      return false;
+    if (isa<BlockArgument>(v)) {
+      // Arguments of a generic's body are its operands' elements.
+      if (!isa<linalg::LinalgOp>(v.getParentBlock()->getParentOp()))
+        addArgument(v);
+      continue;
+    }
+    Operation *op = v.getDefiningOp();
+    if (!visited.insert(op).second)
+      continue;
+    // A size read from an argument's shape is not a read of its values.
+    if (isa<tensor::DimOp>(op))
+      continue;
+    IntegerAttr integer;
+    if (matchPattern(v, m_Constant(&integer)) && integer.getType().isIntOrIndex() &&
+        !integer.getType().isInteger(1))
+      inputs.integers.push_back(integer.getValue().getSExtValue());
+    for (Value operand : op->getOperands())
+      work.push_back({operand, depth + 1});
+    // Values a body uses from above (constants, mostly).
+    op->walk([&](Operation *inner) {
+      if (inner == op)
+        return;
+      for (Value operand : inner->getOperands()) {
+        IntegerAttr c;
+        if (!op->isAncestor(operand.getParentBlock()->getParentOp()))
+          work.push_back({operand, depth + 1});
+        else if (matchPattern(operand, m_Constant(&c)) &&
+                 c.getType().isIntOrIndex() && !c.getType().isInteger(1))
+          inputs.integers.push_back(c.getValue().getSExtValue());
+      }
+    });
+  }
+  return true;
 }

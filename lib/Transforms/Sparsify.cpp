@@ -333,6 +333,17 @@ struct MagicPIGSparsifyPass
       for (size_t i = 0; i < order.size(); ++i)
         ops[i] = ordered[order[i]];
       llvm::erase_if(ops, [&](auto &entry) { return dense->contains(entry.first); });
+      // A sliding window already bounds the layer's cost by W keys, and the
+      // sample would not know the window: the layer stays exact.
+      llvm::erase_if(ops, [&](auto &entry) {
+        std::optional<int64_t> w = entry.second.getWindow();
+        if (w)
+          entry.second.emitRemark()
+              << "magicpig-sparsify: layer " << entry.first
+              << " keeps exact attention: it attends to a sliding window of "
+              << *w << " keys";
+        return w.has_value();
+      });
       if (ops.empty())
         continue;
       if (!users.getUsers(func).empty()) {

@@ -9,6 +9,7 @@
 #include "AppendedKV.h"
 
 #include "magicpig/Transforms/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::magicpig {
@@ -23,10 +24,25 @@ static void splitAttention(AttentionOp op, const AppendedKV &kv) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value query = decodeQuery(b, op);
+  // With a sliding window the query (the last of the M + A keys) sees keys
+  // j >= M + A - W: the cache from max(0, M + A - W), the appended rows
+  // from max(0, A - W).
+  Value cacheFirst, appendedFirst;
+  if (std::optional<int64_t> window = op.getWindow()) {
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value w = arith::ConstantIndexOp::create(b, loc, *window);
+    Value cached = tensor::DimOp::create(b, loc, kv.cacheKey, 2);
+    Value appended = tensor::DimOp::create(b, loc, kv.appendedKey, 2);
+    Value fromEnd = arith::SubIOp::create(b, loc, appended, w);
+    cacheFirst = arith::MaxSIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, cached, fromEnd), zero);
+    appendedFirst = arith::MaxSIOp::create(b, loc, fromEnd, zero);
+  }
   auto cached = attendWithLse(b, loc, query, kv.cacheKey, kv.cacheValue,
-                              op.getScaleAttr());
+                              op.getScaleAttr(), cacheFirst);
   auto appended = attendWithLse(b, loc, query, kv.appendedKey,
-                                kv.appendedValue, op.getScaleAttr());
+                                kv.appendedValue, op.getScaleAttr(),
+                                appendedFirst);
   Type element =
       cast<ShapedType>(op.getResult(0).getType()).getElementType();
   replaceDecodeAttention(

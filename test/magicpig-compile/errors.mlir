@@ -24,12 +24,14 @@
 // RUN: magicpig-compile %S/Inputs/axpy.mlir -o %t.mlir --emit=mlir --quiet 2>&1 | FileCheck %s --check-prefix=NOSPARSE
 // RUN: not magicpig-compile %S/Inputs/axpy.mlir -o %t.mlir --emit=mlir --quiet --require-sparse 2>&1 | FileCheck %s --check-prefix=REQUIRE
 // RUN: not magicpig-compile %S/Inputs/axpy.mlir -o %t.so --weight-type=f16 2>&1 | FileCheck %s --check-prefix=WEIGHTS
+// RUN: not magicpig-compile %S/Inputs/axpy.mlir -o %t.so --kv-type=f64 2>&1 | FileCheck %s --check-prefix=KV
 // RUN: not magicpig-compile %S/Inputs/axpy.mlir -o %t.so --min-weight-elements=0 2>&1 | FileCheck %s --check-prefix=LEAST
 // RUN: not magicpig-compile %S/Inputs/axpy.mlir -o %t.so --parallel-token-loops --target=cuda 2>&1 | FileCheck %s --check-prefix=TOKENS
 // RUN: not magicpig-compile %S/Inputs/axpy.mlir -o %t.so --parallel-token-loops --lowering-pipeline=canonicalize 2>&1 | FileCheck %s --check-prefix=TOKENS
 
 // TOKENS: magicpig-compile: error: --parallel-token-loops configures the default CPU pipeline; it does not combine with --target=cuda or --lowering-pipeline
 // WEIGHTS: magicpig-compile: error: --weight-type must be f32 or bf16, got 'f16'
+// KV: magicpig-compile: error: --kv-type must be f32, bf16 or f16, got 'f64'
 // LEAST: magicpig-compile: error: --min-weight-elements must be >= 1
 // MISSING: magicpig-compile: error: cannot open input file '{{.*}}does-not-exist.mlir'
 // ATTENTION: magicpig-compile: error: --attention must be 'magicpig' or 'dense', got 'sparse'

@@ -142,6 +142,11 @@ static cl::opt<std::string> weightType(
     cl::desc("Element type of the weight matrix arguments: f32, or bf16 "
              "(--magicpig-narrow-weights: half the bytes a decode step "
              "reads, widened to f32 as they are loaded)"));
+static cl::opt<std::string> kvType(
+    "kv-type", cl::init("f32"), cl::cat(category),
+    cl::desc("Element type of the K/V cache arguments decode takes: f32, "
+             "bf16 or f16 (--magicpig-narrow-kv-cache: half the cache's "
+             "bytes, widened to f32 as attention reads each row)"));
 static cl::opt<int64_t> minWeightElements(
     "min-weight-elements", cl::init(65536), cl::cat(category),
     cl::desc("Least elements of a static rank-2 argument or input taken for "
@@ -395,6 +400,8 @@ int main(int argc, char **argv) {
   if (weightType != "f32" && weightType != "bf16")
     return fail("--weight-type must be f32 or bf16, got '" + weightType +
                 "'");
+  if (kvType != "f32" && kvType != "bf16" && kvType != "f16")
+    return fail("--kv-type must be f32, bf16 or f16, got '" + kvType + "'");
   // Everything that can be checked without the model is checked before it
   // is parsed: the later stages take a minute on a real model.
   if (attention == "magicpig") {
@@ -427,6 +434,8 @@ int main(int argc, char **argv) {
     graphPipeline += ",magicpig-split-appended-kv";
   if (stridedKVArguments)
     graphPipeline += ",magicpig-strided-kv-arguments";
+  if (kvType != "f32")
+    graphPipeline += ",magicpig-narrow-kv-cache{kv-type=" + kvType + "}";
   std::string weights =
       "{min-weight-elements=" + std::to_string(minWeightElements) + "}";
   if (weightType == "bf16")
@@ -509,7 +518,8 @@ int main(int argc, char **argv) {
       {"dense-layers", denseLayers.empty() ? llvm::json::Value(nullptr)
                                            : llvm::json::Value(std::move(dense))},
       {"return-counts", attention == "magicpig" && returnCounts},
-      {"weight-type", weightType.getValue()}};
+      {"weight-type", weightType.getValue()},
+      {"kv-type", kvType.getValue()}};
   std::string infoText;
   llvm::raw_string_ostream(infoText) << llvm::json::Value(std::move(info));
 

@@ -37,7 +37,16 @@ def MagicPIGRaiseAttention : Pass<"magicpig-raise-attention"> {
     Grouped-query attention written as repeat_kv (expand + reshape of K and
     V) raises onto the pre-expansion `[B, Hkv, N, d]` tensors; a causal mask
     sets `causal` only when it equals the op's bottom-right causal mask
-    exactly. Keys transposed straight from the `[B, N, H, d]` projection
+    exactly, and `window = W` as well when it is that mask with a sliding
+    window (each query sees only its last W keys, Gemma 3's local layers).
+    A 0/-inf mask computed in the graph is evaluated: a constant at its
+    shape; one of dynamic length at a set of lengths, including the ones
+    just past each integer constant of its computation (so that a window
+    longer than the fixed lengths shows); a decode mask computed from the
+    `position` argument (`(position - j) >= W`) with the position equal to
+    the query's, N - 1 (the decode ABI of docs/model-export.md: position is
+    the cache length). A logit soft-cap (`c * tanh(s / c)`), a finite
+    position bias (ALiBi) or any other mask is declined with its reason. Keys transposed straight from the `[B, N, H, d]` projection
     (GPT-2's `view` + `transpose(1, 2)` + `transpose(-1, -2)`, fused by the
     exporter into one transpose `[0, 2, 3, 1]`) raise onto that tensor
     transposed `[0, 2, 1, 3]`.
@@ -68,7 +77,11 @@ def MagicPIGSparsify : Pass<"magicpig-sparsify", "::mlir::ModuleOp"> {
     query-length dimension other than a static 1): `center_keys`, `key_norms`,
     `simhash` of the centered keys and `build_tables`. Layers are numbered by
     program order of the attention ops in each function, or by an integer
-    `magicpig.layer` attribute on the op when present.
+    `magicpig.layer` attribute on the op when present. An attention with a
+    sliding `window` stays exact (its cost is already bounded by the window,
+    and a sample over the hashed middle would ignore the window), with a
+    remark that names its layer; it takes no index, and the layers after it
+    keep their numbers.
 
     State threading (documented in docs/ABI.md): for every sparse layer, in
     layer order, a prefill function returns four more results and a decode
@@ -186,6 +199,33 @@ def MagicPIGStridedKVArguments
     and becomes `memref<30x1x3x?x64xf32, strided<[?, ?, ?, ?, 1], offset: ?>>`.
   }];
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def MagicPIGNarrowKVCache
+    : Pass<"magicpig-narrow-kv-cache", "::mlir::ModuleOp"> {
+  let summary = "Take the K/V cache arguments in bf16 or f16";
+  let description = [{
+    With long contexts and several sequences the K/V cache, not the
+    weights, is what a decode step reads and what fills memory. This pass
+    halves it: each f32 argument of a public function that
+    magicpig-strided-kv-arguments would take (a rank >= 2 tensor with a
+    dynamic size, used only through `tensor.extract_slice`,
+    `collapse_shape`, `expand_shape` and `tensor.dim`) and whose every read
+    is the key or value operand of `attention`, `window_attention` or
+    `estimate` gets the element type `kv-type`, and so do the views taken
+    of it. Those operands accept f32, f16 and bf16; their lowerings widen
+    each row to f32 as they load it and accumulate in f32. Arguments read
+    by anything else keep their type. The caller stores the cache rounded
+    to that type (what prefill and decode return stays f32).
+
+    Example: with `kv-type=bf16`, `%k_cache: tensor<30x1x3x?x64xf32>`
+    becomes `tensor<30x1x3x?x64xbf16>`, and its per-layer
+    `tensor.extract_slice` gives `tensor<1x3x?x64xbf16>`.
+  }];
+  let options = [
+    Option<"kvType", "kv-type", "std::string", /*default=*/"\"bf16\"",
+           "Element type of the cache: f32 (unchanged), bf16 or f16">,
+  ];
 }
 
 def MagicPIGNarrowWeights

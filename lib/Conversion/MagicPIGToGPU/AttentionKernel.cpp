@@ -71,9 +71,10 @@ static void buildAttentionKernel(ImplicitLocOpBuilder &b,
   Value kvHeads = dimSize(b, key, 1);
   Value valueDim = dimSize(b, value, 3);
   // No kv head (dynamic Hkv = 0): nothing to read, an empty key set.
-  Value numKeys = arith::SelectOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvHeads, zero),
-      zero, liveKeys ? liveKeys : dimSize(b, key, 2));
+  Value noKvHead =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvHeads, zero);
+  Value allKeys = liveKeys ? liveKeys : dimSize(b, key, 2);
+  Value numKeys = arith::SelectOp::create(b, noKvHead, zero, allKeys);
   Value groupSize =
       arith::DivUIOp::create(b, queryHeads, maxIndex(b, kvHeads, one));
   Value group = arith::DivUIOp::create(b, head, maxIndex(b, groupSize, one));
@@ -94,11 +95,13 @@ static void buildAttentionKernel(ImplicitLocOpBuilder &b,
         buildWindowSegments(b, numKeys, spec.windowStart, spec.sinkTokens);
     firstEnd = segments.firstEnd;
     secondBegin = segments.secondBegin;
-  } else if (spec.causal && hasQueryLength) {
-    // Query s is position N - S + s: it sees keys j <= N - S + s.
-    end = minIndex(b, end,
-                   addIndex(b, subIndex(b, numKeys, queryLength),
-                            addIndex(b, pos, one)));
+  } else if (spec.window || (spec.causal && hasQueryLength)) {
+    // Query s is position N - S + s: it sees keys j <= N - S + s, and
+    // with a sliding window only the last `window` of them.
+    QueryKeyRange range = buildQueryKeyRange(b, spec, numKeys, queryLength,
+                                             hasQueryLength ? pos : zero);
+    secondBegin = range.begin;
+    end = minIndex(b, end, range.end);
   }
   end = maxIndex(b, end, secondBegin);
   Value count = addIndex(b, firstEnd, subIndex(b, end, secondBegin));

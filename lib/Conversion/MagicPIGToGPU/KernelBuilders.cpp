@@ -79,14 +79,16 @@ void mlir::magicpig::storeF32(ImplicitLocOpBuilder &b, Value value,
 Value mlir::magicpig::buildScalarRowDot(ImplicitLocOpBuilder &b, Value lhs,
                                         ValueRange lhsRow, Value rhs,
                                         ValueRange rhsRow, Value length) {
-  return buildFor(
-      b, constantIndex(b, 0), length, constantIndex(b, 1),
-      {constantF32(b, 0.0f)},
-      [&](ImplicitLocOpBuilder &ib, Value i, ValueRange acc) {
-        SmallVector<Value> l(lhsRow), r(rhsRow);
-        l.push_back(i);
-        r.push_back(i);
-        Value x = loadF32(ib, lhs, l), y = loadF32(ib, rhs, r);
-        return SmallVector<Value>{math::FmaOp::create(ib, x, y, acc[0])};
-      })[0];
+  Value begin = constantIndex(b, 0);
+  Value step = constantIndex(b, 1);
+  Value zero = constantF32(b, 0.0f);
+  return buildFor(b, begin, length, step, {zero},
+                  [&](ImplicitLocOpBuilder &ib, Value i, ValueRange acc) {
+                    SmallVector<Value> l(lhsRow), r(rhsRow);
+                    l.push_back(i);
+                    r.push_back(i);
+                    Value x = loadF32(ib, lhs, l), y = loadF32(ib, rhs, r);
+                    return SmallVector<Value>{
+                        math::FmaOp::create(ib, x, y, acc[0])};
+                  })[0];
 }

@@ -31,9 +31,9 @@ static void buildMergeKernel(ImplicitLocOpBuilder &b,
   Value out = buffers.outputs[0], lse = buffers.outputs[1];
   SmallVector<Value> row = {ids.blockY, ids.blockX};
 
-  MergeWeights weights =
-      buildMergeWeights(b, memref::LoadOp::create(b, lseA, row),
-                        memref::LoadOp::create(b, lseB, row));
+  Value a = memref::LoadOp::create(b, lseA, row);
+  Value c = memref::LoadOp::create(b, lseB, row);
+  MergeWeights weights = buildMergeWeights(b, a, c);
   buildBlockStridedFor(
       b, ids, dimSize(b, out, 2), {},
       [&](ImplicitLocOpBuilder &b, Value e, ValueRange) {

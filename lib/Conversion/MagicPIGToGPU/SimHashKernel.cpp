@@ -57,15 +57,19 @@ static void buildSimHashKernel(ImplicitLocOpBuilder &b, SimHashOp op,
       b, ids, constantIndex(b, tables), {},
       [&](ImplicitLocOpBuilder &b, Value table, ValueRange) {
         Value firstColumn = mulIndex(b, table, constantIndex(b, bits));
+        Value bitsBegin = constantIndex(b, 0);
+        Value bitsEnd = constantIndex(b, bits);
+        Value bitsStep = constantIndex(b, 1);
+        Value noBits =
+            arith::ConstantOp::create(b, IntegerAttr::get(codeType, 0));
         Value code = buildFor(
-            b, constantIndex(b, 0), constantIndex(b, bits),
-            constantIndex(b, 1), {arith::ConstantOp::create(
-                                     b, IntegerAttr::get(codeType, 0))},
+            b, bitsBegin, bitsEnd, bitsStep, {noBits},
             [&](ImplicitLocOpBuilder &b, Value bit, ValueRange acc) {
               Value column = addIndex(b, firstColumn, bit);
+              Value dimBegin = constantIndex(b, 0);
+              Value dimStep = constantIndex(b, 1);
               Value dot = buildFor(
-                  b, constantIndex(b, 0), headDim, constantIndex(b, 1),
-                  {zeroF},
+                  b, dimBegin, headDim, dimStep, {zeroF},
                   [&](ImplicitLocOpBuilder &b, Value i, ValueRange sum) {
                     SmallVector<Value> at(row);
                     at.push_back(i);

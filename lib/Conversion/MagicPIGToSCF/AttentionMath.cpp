@@ -26,6 +26,7 @@ static AttentionSpec getCommonAttentionSpec(OpTy op) {
 AttentionSpec mlir::magicpig::getAttentionSpec(AttentionOp op) {
   AttentionSpec spec = getCommonAttentionSpec(op);
   spec.causal = op.getCausal();
+  spec.window = op.getWindow().value_or(0);
   return spec;
 }
 
@@ -44,6 +45,24 @@ WindowSegments mlir::magicpig::buildWindowSegments(ImplicitLocOpBuilder &b,
   Value sink = constantIndex(b, sinkTokens);
   return {minIndex(b, sink, numKeys),
           minIndex(b, maxIndex(b, windowStart, sink), numKeys)};
+}
+
+QueryKeyRange mlir::magicpig::buildQueryKeyRange(ImplicitLocOpBuilder &b,
+                                                 const AttentionSpec &spec,
+                                                 Value numKeys,
+                                                 Value queryLength, Value pos) {
+  Value zero = constantIndex(b, 0);
+  QueryKeyRange range{zero, numKeys};
+  if (!spec.causal && !spec.window)
+    return range;
+  // Query s is position N - S + s: it sees keys j <= N - S + s.
+  Value limit = addIndex(b, subIndex(b, numKeys, queryLength),
+                         addIndex(b, pos, constantIndex(b, 1)));
+  range.end = limit;
+  if (spec.window)
+    range.begin = maxIndex(
+        b, subIndex(b, limit, constantIndex(b, spec.window)), zero);
+  return range;
 }
 
 Value mlir::magicpig::buildLogSumExp(ImplicitLocOpBuilder &b, Value max,

@@ -30,6 +30,7 @@ struct AttentionSpec {
   int64_t sinkTokens = 0;
   float scale = 1.0f;
   bool causal = false;
+  int64_t window = 0; // attention only: keys p - window < j <= p (0: all)
 };
 AttentionSpec getAttentionSpec(AttentionOp op);
 AttentionSpec getAttentionSpec(WindowAttentionOp op);
@@ -42,6 +43,19 @@ struct WindowSegments {
 };
 WindowSegments buildWindowSegments(ImplicitLocOpBuilder &b, Value numKeys,
                                    Value windowStart, int64_t sinkTokens);
+
+/// The keys [begin, end) that query `pos` of an attention op sees:
+/// end = N - S + pos + 1 when causal (or windowed), else N; with a sliding
+/// window begin = max(0, end - window), else 0. `pos` is 0 and S is 1 for a
+/// [B, Hq, d] query. Callers clamp end to their own key range and to at
+/// least begin.
+struct QueryKeyRange {
+  Value begin;
+  Value end;
+};
+QueryKeyRange buildQueryKeyRange(ImplicitLocOpBuilder &b,
+                                 const AttentionSpec &spec, Value numKeys,
+                                 Value queryLength, Value pos);
 
 /// log(sum_j exp(s_j)) from the running max `max` of the scores and
 /// `sum` = sum_j exp(s_j - max): max + log(sum), or -inf for an empty set

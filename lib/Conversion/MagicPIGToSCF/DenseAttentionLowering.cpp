@@ -85,7 +85,9 @@ forEachIndex(ImplicitLocOpBuilder &b, Value count,
     body(b, constantIndex(b, 0));
     return;
   }
-  buildFor(b, constantIndex(b, 0), count, constantIndex(b, 1), {},
+  Value begin = constantIndex(b, 0);
+  Value step = constantIndex(b, 1);
+  buildFor(b, begin, count, step, {},
            [&](ImplicitLocOpBuilder &ib, Value iv, ValueRange) {
              body(ib, iv);
              return SmallVector<Value>{};
@@ -173,14 +175,20 @@ void AttentionLowering::computeSizes() {
         buildWindowSegments(b, numKeys, spec.windowStart, spec.sinkTokens);
     seg0End = segments.firstEnd;
     seg1Begin = segments.secondBegin;
+  } else if (spec.window) {
+    // Only keys some query's window reaches: from the first query's,
+    // max(0, N - S + 1 - W), so the tasks cover S + W - 1 keys, not N.
+    seg0End = zero;
+    seg1Begin =
+        buildQueryKeyRange(b, spec, numKeys, queryLength, zero).begin;
   } else {
     seg0End = zero;
     seg1Begin = zero;
   }
   // With S query positions, a task takes S times as many keys, so the
   // partial results stay as large as for a single decode query.
-  keysInTask =
-      mulIndex(b, constantIndex(b, keysPerTask), maxIndex(b, queryLength, one));
+  Value perTask = constantIndex(b, keysPerTask);
+  keysInTask = mulIndex(b, perTask, maxIndex(b, queryLength, one));
   seg0Tasks = ceilDivIndex(b, seg0End, keysInTask);
   numTasks =
       addIndex(b, seg0Tasks,
@@ -224,11 +232,12 @@ void AttentionLowering::buildTask(ImplicitLocOpBuilder &b, Value batch,
   Value segEnd = arith::SelectOp::create(b, inSeg0, seg0End, numKeys);
   Value begin = addIndex(b, segBegin, mulIndex(b, local, keysInTask));
   Value end = minIndex(b, addIndex(b, begin, keysInTask), segEnd);
-  if (spec.causal && hasQueryLength) {
-    // Query s is position N - S + s: it sees keys j <= N - S + s.
-    Value back = subIndex(b, numKeys, queryLength);
-    Value limit = addIndex(b, back, addIndex(b, pos, one));
-    end = minIndex(b, end, limit);
+  if (!spec.windowStart && (spec.window || (spec.causal && hasQueryLength))) {
+    QueryKeyRange range = buildQueryKeyRange(
+        b, spec, numKeys, queryLength, hasQueryLength ? pos : zero);
+    if (spec.window)
+      begin = maxIndex(b, begin, range.begin);
+    end = minIndex(b, end, range.end);
   }
   end = maxIndex(b, end, begin);
 
@@ -306,8 +315,9 @@ void AttentionLowering::buildKeyBlock(ImplicitLocOpBuilder &b, Value batch,
       // would overflow a 32 KiB L1 (measured: L1 prefetches were slower
       // than none, L2 prefetches ~40% faster on a Zen 4 core).
       prefetchRow(b, spec.value, keyRows.back(), valueDim, kPrefetchLocality);
-      Value ahead = minIndex(b, addIndex(b, key, constantIndex(b, keyBlock)),
-                             subIndex(b, numKeys, one));
+      Value nextBlock = addIndex(b, key, constantIndex(b, keyBlock));
+      Value lastKey = subIndex(b, numKeys, one);
+      Value ahead = minIndex(b, nextBlock, lastKey);
       prefetchRow(b, spec.key, {batch, group, ahead}, headDim,
                   kPrefetchLocality);
     }
@@ -674,10 +684,11 @@ struct CenterKeysOpLowering : LoopLoweringPattern<CenterKeysOp> {
               arith::IndexCastUIOp::create(b, b.getI64Type(), count));
           Value nonEmpty =
               arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, count, zero);
-          Value inverse = arith::SelectOp::create(
-              b, nonEmpty,
-              arith::DivFOp::create(b, constantF32(b, 1.0f), countF),
-              constantF32(b, 0.0f));
+          Value reciprocal =
+              arith::DivFOp::create(b, constantF32(b, 1.0f), countF);
+          Value zeroF = constantF32(b, 0.0f);
+          Value inverse =
+              arith::SelectOp::create(b, nonEmpty, reciprocal, zeroF);
           Value inverseVector = splatF32(b, width, inverse);
           forEachChunk(
               b, headDim, width, {},

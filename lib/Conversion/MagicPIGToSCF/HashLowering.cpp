@@ -125,8 +125,10 @@ struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
                                   std::optional<int64_t> staticFirst) {
           Value zero = splatF32(b, width, constantF32(b, 0.0f));
           SmallVector<Value> init(kRowsPerTile * kVectorsPerTile, zero);
+          Value dimBegin = constantIndex(b, 0);
+          Value dimStep = constantIndex(b, 1);
           SmallVector<Value> sums = buildFor(
-              b, constantIndex(b, 0), headDim, constantIndex(b, 1), init,
+              b, dimBegin, headDim, dimStep, init,
               [&](ImplicitLocOpBuilder &b, Value i, ValueRange acc) {
                 SmallVector<Value> p;
                 for (int64_t v = 0; v < kVectorsPerTile; ++v) {
@@ -164,21 +166,25 @@ struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
                 return next;
               });
           for (int64_t r = 0; r < kRowsPerTile; ++r)
-            for (int64_t v = 0; v < kVectorsPerTile; ++v)
-              writeChunkF32(b, sums[r * kVectorsPerTile + v], products,
-                            constantIndex(b, r),
-                            VectorChunk{addIndex(b, firstColumn,
-                                                 constantIndex(b, v * width)),
-                                        Value()});
+            for (int64_t v = 0; v < kVectorsPerTile; ++v) {
+              Value row = constantIndex(b, r);
+              Value column =
+                  addIndex(b, firstColumn, constantIndex(b, v * width));
+              writeChunkF32(b, sums[r * kVectorsPerTile + v], products, row,
+                            VectorChunk{column, Value()});
+            }
         };
         int64_t fullColumns = columns / tileColumns * tileColumns;
-        if (fullColumns > 0)
-          buildFor(b, constantIndex(b, 0), constantIndex(b, fullColumns),
-                   constantIndex(b, tileColumns), {},
+        if (fullColumns > 0) {
+          Value begin = constantIndex(b, 0);
+          Value end = constantIndex(b, fullColumns);
+          Value step = constantIndex(b, tileColumns);
+          buildFor(b, begin, end, step, {},
                    [&](ImplicitLocOpBuilder &b, Value column, ValueRange) {
                      projectColumns(b, column, std::nullopt);
                      return SmallVector<Value>{};
                    });
+        }
         if (fullColumns < columns)
           projectColumns(b, constantIndex(b, fullColumns), fullColumns);
 
@@ -202,8 +208,10 @@ struct SimHashLowering : LoopLoweringPattern<SimHashOp> {
               b, arith::CmpIPredicate::ult,
               addIndex(b, firstRow, constantIndex(b, r)), rows);
           buildIf(b, inRange, [&](ImplicitLocOpBuilder &b) {
-            buildFor(b, constantIndex(b, 0), constantIndex(b, tables),
-                     constantIndex(b, 1), {},
+            Value tablesBegin = constantIndex(b, 0);
+            Value tablesEnd = constantIndex(b, tables);
+            Value tablesStep = constantIndex(b, 1);
+            buildFor(b, tablesBegin, tablesEnd, tablesStep, {},
                      [&](ImplicitLocOpBuilder &b, Value table, ValueRange) {
                        Value first = mulIndex(b, table, constantIndex(b, bits));
                        Value lanes = vector::TransferReadOp::create(
@@ -384,10 +392,11 @@ struct BuildTablesLowering : LoopLoweringPattern<BuildTablesOp> {
                       Value slot = arith::SubIOp::create(
                           b, memref::LoadOp::create(b, offsets, at), oneStored);
                       memref::StoreOp::create(b, slot, offsets, at);
-                      memref::StoreOp::create(
-                          b, storedOfIndex(b, addIndex(b, begin, k), indexType),
-                          indices,
-                          ValueRange{bi, g, l, indexOfStored(b, slot)});
+                      Value stored =
+                          storedOfIndex(b, addIndex(b, begin, k), indexType);
+                      Value position = indexOfStored(b, slot);
+                      memref::StoreOp::create(b, stored, indices,
+                                              ValueRange{bi, g, l, position});
                       return SmallVector<Value>{};
                     });
                 // 3. Entries past |M| are zero.

@@ -45,7 +45,8 @@ void mlir::magicpig::fillIntegerRange(ImplicitLocOpBuilder &b, Value memref,
   Value splat = arith::ConstantOp::create(
       b,
       DenseElementsAttr::get(vectorType, b.getIntegerAttr(elementType, value)));
-  Value length = maxIndex(b, subIndex(b, end, begin), constantIndex(b, 0));
+  Value span = subIndex(b, end, begin);
+  Value length = maxIndex(b, span, constantIndex(b, 0));
   AffineMap minorIdentity =
       AffineMap::getMinorIdentityMap(type.getRank(), 1, b.getContext());
   forEachChunk(b, length, lanes, {},

@@ -220,7 +220,9 @@ void mlir::magicpig::prefetchRow(ImplicitLocOpBuilder &b, Value memref,
       prefetchAt(b, constantIndex(b, offset));
     return;
   }
-  buildFor(b, constantIndex(b, 0), length, constantIndex(b, lineElements), {},
+  Value begin = constantIndex(b, 0);
+  Value step = constantIndex(b, lineElements);
+  buildFor(b, begin, length, step, {},
            [&](ImplicitLocOpBuilder &ib, Value offset, ValueRange) {
              prefetchAt(ib, offset);
              return SmallVector<Value>{};
@@ -243,7 +245,7 @@ static SmallVector<int64_t> halfRegionMask(int64_t width, int64_t region,
 
 Value mlir::magicpig::buildTransposedSums(ImplicitLocOpBuilder &b,
                                           ArrayRef<Value> vectors) {
-  int64_t count = vectors.size();
+  [[maybe_unused]] int64_t count = vectors.size();
   int64_t width = cast<VectorType>(vectors.front().getType()).getNumElements();
   assert(llvm::isPowerOf2_64(count) && llvm::isPowerOf2_64(width) &&
          count <= width && "transposed sums need powers of two, M <= width");

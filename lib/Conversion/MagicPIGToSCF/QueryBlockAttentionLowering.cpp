@@ -114,7 +114,7 @@ private:
                       Value keyBegin, Value j, int64_t keys,
                       int64_t firstVector, int64_t vectors);
   void buildSoftmax(ImplicitLocOpBuilder &b, Value keyBegin, Value blockKeys,
-                    Value limits);
+                    Value limits, Value lowLimits);
   void buildValues(ImplicitLocOpBuilder &b, Value batch, Value group,
                    Value keyBegin, Value blockKeys);
   void buildStore(ImplicitLocOpBuilder &b, Value batch, Value group,
@@ -227,8 +227,8 @@ void QueryBlockAttention::buildTask(ImplicitLocOpBuilder &b, Value batch,
   // Lane p of a row vector is position firstPos + p, which sees keys
   // j < N - S + firstPos + p + 1 (bottom-right aligned); the block needs the
   // keys below its last position's limit.
-  Value keysEnd = numKeys;
-  Value limits;
+  Value keysBegin = zero, keysEnd = numKeys;
+  Value limits, lowLimits;
   if (spec.causal) {
     Value offset = subIndex(b, numKeys, queryLength);
     keysEnd = minIndex(b, addIndex(b, offset, addIndex(b, lastPos, one)),
@@ -244,16 +244,27 @@ void QueryBlockAttention::buildTask(ImplicitLocOpBuilder &b, Value batch,
         b, i32, addIndex(b, offset, addIndex(b, firstPos, one)));
     limits = arith::AddIOp::create(
         b, vector::BroadcastOp::create(b, laneType, first), iota);
+    // A sliding window: lane p sees keys j >= limit_p - W, and the block
+    // starts at its first position's window, so it reads G * W + W - 1
+    // keys per block, not N.
+    if (spec.window) {
+      keysBegin =
+          buildQueryKeyRange(b, spec, numKeys, queryLength, firstPos).begin;
+      Value w = arith::ConstantOp::create(
+          b, DenseElementsAttr::get(
+                 laneType, static_cast<int32_t>(spec.window)));
+      lowLimits = arith::SubIOp::create(b, limits, w);
+    }
   }
-  keysEnd = maxIndex(b, keysEnd, zero);
+  keysEnd = maxIndex(b, keysEnd, keysBegin);
 
   Value step = constantIndex(b, keyBlock);
-  buildFor(b, zero, keysEnd, step, {},
+  buildFor(b, keysBegin, keysEnd, step, {},
            [&](ImplicitLocOpBuilder &b, Value keyBegin, ValueRange) {
              Value blockKeys =
                  minIndex(b, step, subIndex(b, keysEnd, keyBegin));
              buildScores(b, batch, group, keyBegin, blockKeys);
-             buildSoftmax(b, keyBegin, blockKeys, limits);
+             buildSoftmax(b, keyBegin, blockKeys, limits, lowLimits);
              buildValues(b, batch, group, keyBegin, blockKeys);
              return SmallVector<Value>{};
            });
@@ -318,7 +329,8 @@ void QueryBlockAttention::buildScores(ImplicitLocOpBuilder &b, Value batch,
 }
 
 void QueryBlockAttention::buildSoftmax(ImplicitLocOpBuilder &b, Value keyBegin,
-                                       Value blockKeys, Value limits) {
+                                       Value blockKeys, Value limits,
+                                       Value lowLimits) {
   Value zeroF = constantF32(b, 0.0f);
   Value negInf = constantF32(b, -std::numeric_limits<float>::infinity());
   Value zeroVector = splatF32(b, width, zeroF);
@@ -331,7 +343,13 @@ void QueryBlockAttention::buildSoftmax(ImplicitLocOpBuilder &b, Value keyBegin,
                                            addIndex(b, keyBegin, j));
     Value keys = vector::BroadcastOp::create(
         b, VectorType::get({width}, b.getI32Type()), key);
-    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, keys, limits);
+    Value below =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, keys, limits);
+    if (!lowLimits)
+      return below;
+    return arith::AndIOp::create(
+        b, below,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::sge, keys, lowLimits));
   };
 
   for (int64_t v = 0; v < shape.group; ++v) {
@@ -383,8 +401,10 @@ void QueryBlockAttention::buildValues(ImplicitLocOpBuilder &b, Value batch,
                                       Value group, Value keyBegin,
                                       Value blockKeys) {
   int64_t chunks = shape.valueDim / width;
+  Value rowsEnd = constantIndex(b, rows);
+  Value rowsStep = constantIndex(b, rowsPerStep);
   buildFor(
-      b, zero, constantIndex(b, rows), constantIndex(b, rowsPerStep), {},
+      b, zero, rowsEnd, rowsStep, {},
       [&](ImplicitLocOpBuilder &b, Value firstRow, ValueRange) {
         SmallVector<Value> rowIndex, alpha;
         for (int64_t r = 0; r < rowsPerStep; ++r) {

@@ -61,9 +61,9 @@ static Value buildMissedTermsLoop(ImplicitLocOpBuilder &b, Value x, Value y,
         Value next = math::FmaOp::create(ib, sum, y, term);
         Value tf = arith::UIToFPOp::create(
             ib, f64, arith::IndexCastUIOp::create(ib, ib.getI64Type(), t));
-        Value ratio =
-            arith::DivFOp::create(ib, arith::SubFOp::create(ib, l, tf),
-                                  arith::AddFOp::create(ib, tf, one));
+        Value remaining = arith::SubFOp::create(ib, l, tf);
+        Value ratio = arith::DivFOp::create(ib, remaining,
+                                            arith::AddFOp::create(ib, tf, one));
         scf::YieldOp::create(
             ib, ValueRange{next, arith::MulFOp::create(ib, xPower, x),
                            arith::MulFOp::create(ib, coeff, ratio)});
@@ -88,9 +88,9 @@ Value mlir::magicpig::buildRetrievalProbability(ImplicitLocOpBuilder &b,
 
   // Probability that one sign bit agrees: 1 - angle / pi.
   Value angle = math::AcosOp::create(b, cosines);
-  Value p = arith::SubFOp::create(
-      b, splat(b, f32Type, 1.0),
-      arith::MulFOp::create(b, angle, splat(b, f32Type, 1.0 / M_PI)));
+  Value oneF = splat(b, f32Type, 1.0);
+  Value turns = arith::MulFOp::create(b, angle, splat(b, f32Type, 1.0 / M_PI));
+  Value p = arith::SubFOp::create(b, oneF, turns);
   Value p64 = arith::ExtFOp::create(b, f64Type, p);
 
   // A table collides when all K bits agree: x = p^K; y = 1 - x.
@@ -99,9 +99,9 @@ Value mlir::magicpig::buildRetrievalProbability(ImplicitLocOpBuilder &b,
 
   // P(fewer than T collisions) = sum_{t < T} binom(L, t) x^t y^(L - t).
   if (minCollisions > kMaxUnrolledTerms) {
+    Value terms = buildMissedTermsLoop(b, x, y, tables, minCollisions);
     Value missed = arith::MulFOp::create(
-        b, buildMissedTermsLoop(b, x, y, tables, minCollisions),
-        power(b, y, tables - minCollisions + 1));
+        b, terms, power(b, y, tables - minCollisions + 1));
     Value u = arith::SubFOp::create(b, splat(b, f64Type, 1.0), missed);
     return arith::TruncFOp::create(b, f32Type, u);
   }
@@ -113,9 +113,9 @@ Value mlir::magicpig::buildRetrievalProbability(ImplicitLocOpBuilder &b,
     xPowers.push_back(arith::MulFOp::create(b, xPowers.back(), x));
   Value missed = splat(b, f64Type, 0.0);
   for (; t >= 0; --t) {
-    Value term =
-        arith::MulFOp::create(b, splat(b, f64Type, binomial(tables, t)),
-                              arith::MulFOp::create(b, xPowers[t], yPower));
+    Value coefficient = splat(b, f64Type, binomial(tables, t));
+    Value term = arith::MulFOp::create(
+        b, coefficient, arith::MulFOp::create(b, xPowers[t], yPower));
     missed = arith::AddFOp::create(b, missed, term);
     if (t > 0)
       yPower = arith::MulFOp::create(b, yPower, y);

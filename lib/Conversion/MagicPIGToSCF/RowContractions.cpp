@@ -162,9 +162,12 @@ static void buildRegisterBlock(ImplicitLocOpBuilder &b,
 
   // A bf16 weight is widened as it is loaded.
   Type wElement = cast<MemRefType>(m.w.getType()).getElementType();
+  Value kBegin = constantIndex(b, 0);
+  Value kEnd = constantIndex(b, m.k);
+  Value kStep = constantIndex(b, width);
   SmallVector<Value> sums = buildFor(
-      b, constantIndex(b, 0), constantIndex(b, m.k), constantIndex(b, width),
-      init, [&](ImplicitLocOpBuilder &b, Value kk, ValueRange acc) {
+      b, kBegin, kEnd, kStep, init,
+      [&](ImplicitLocOpBuilder &b, Value kk, ValueRange acc) {
         SmallVector<Value> w;
         for (int64_t c = 0; c < kColumns; ++c) {
           Value row = vector::LoadOp::create(
@@ -201,15 +204,14 @@ static void buildRowBlock(ImplicitLocOpBuilder &b, const RowContraction &m,
                           int64_t width) {
   int64_t blockRows = width >= 16 ? 4 : 2;
   Value count = subIndex(b, row1, row0);
-  Value blockEnd = addIndex(
-      b, row0,
-      mulIndex(b,
-               b.createOrFold<arith::DivUIOp>(count,
-                                              constantIndex(b, blockRows)),
-               constantIndex(b, blockRows)));
+  Value rowsPerBlock = constantIndex(b, blockRows);
+  Value fullBlocks = b.createOrFold<arith::DivUIOp>(count, rowsPerBlock);
+  Value blockEnd = addIndex(b, row0, mulIndex(b, fullBlocks, rowsPerBlock));
   Value n = constantIndex(b, m.n);
   Value columns = constantIndex(b, kColumns);
-  buildFor(b, constantIndex(b, 0), n, constantIndex(b, kWeightBlock), {},
+  Value colBegin = constantIndex(b, 0);
+  Value colStep = constantIndex(b, kWeightBlock);
+  buildFor(b, colBegin, n, colStep, {},
            [&](ImplicitLocOpBuilder &b, Value col0, ValueRange) {
              Value colEnd =
                  minIndex(b, addIndex(b, col0, constantIndex(b, kWeightBlock)),
@@ -248,7 +250,9 @@ static void buildContraction(ImplicitLocOpBuilder &b, const RowContraction &m,
     Value blocks = ceilDivIndex(b, rows, blockSize);
     // Nested OpenMP regions would oversubscribe the cores.
     if (nested) {
-      buildFor(b, constantIndex(b, 0), blocks, constantIndex(b, 1), {},
+      Value begin = constantIndex(b, 0);
+      Value step = constantIndex(b, 1);
+      buildFor(b, begin, blocks, step, {},
                [&](ImplicitLocOpBuilder &b, Value index, ValueRange) {
                  block(b, index);
                  return SmallVector<Value>{};
@@ -263,7 +267,10 @@ static void buildContraction(ImplicitLocOpBuilder &b, const RowContraction &m,
     rowsOf(b, {});
     return;
   }
-  buildFor(b, constantIndex(b, 0), dimSize(b, m.c, 0), constantIndex(b, 1), {},
+  Value leadBegin = constantIndex(b, 0);
+  Value leadEnd = dimSize(b, m.c, 0);
+  Value leadStep = constantIndex(b, 1);
+  buildFor(b, leadBegin, leadEnd, leadStep, {},
            [&](ImplicitLocOpBuilder &b, Value lead, ValueRange) {
              rowsOf(b, lead);
              return SmallVector<Value>{};

@@ -30,7 +30,9 @@ public:
                StringRef bName, Value bValue, int64_t db) {
     if (isStatic(a, da) && isStatic(bValue, db))
       return;
-    check(arith::CmpIPredicate::eq, dimSize(b, a, da), dimSize(b, bValue, db),
+    Value sizeA = dimSize(b, a, da);
+    Value sizeB = dimSize(b, bValue, db);
+    check(arith::CmpIPredicate::eq, sizeA, sizeB,
           what + " mismatch between '" + aName + "' and '" + bName + "'");
   }
 
@@ -46,8 +48,9 @@ public:
              int64_t expected) {
     if (isStatic(v, d))
       return;
-    check(arith::CmpIPredicate::eq, dimSize(b, v, d),
-          constantIndex(b, expected),
+    Value size = dimSize(b, v, d);
+    Value expectedSize = constantIndex(b, expected);
+    check(arith::CmpIPredicate::eq, size, expectedSize,
           "'" + name + "' " + what + " must be " + Twine(expected));
   }
 
@@ -56,8 +59,9 @@ public:
                  int64_t db) {
     if (isStatic(a, da) && isStatic(bValue, db))
       return;
-    check(arith::CmpIPredicate::ule, dimSize(b, a, da),
-          dimSize(b, bValue, db), message);
+    Value sizeA = dimSize(b, a, da);
+    Value sizeB = dimSize(b, bValue, db);
+    check(arith::CmpIPredicate::ule, sizeA, sizeB, message);
   }
 
   /// The query heads (dim 1 of `q`) are a multiple of the kv heads (dim 1

@@ -115,7 +115,8 @@ struct RetrieveLowering : LoopLoweringPattern<RetrieveOp> {
     Value queryHeads =
         minOf(b, {dimSize(b, queryCodes, 1), dimSize(b, candidates, 1),
                   dimSize(b, counts, 1)});
-    Value kvHeads = minIndex(b, dimSize(b, offsets, 1), dimSize(b, indices, 1));
+    Value offsetsHeads = dimSize(b, offsets, 1);
+    Value kvHeads = minIndex(b, offsetsHeads, dimSize(b, indices, 1));
     Value tables = minOf(b, {dimSize(b, queryCodes, 2), dimSize(b, offsets, 2),
                              dimSize(b, indices, 2)});
     Value tokens = dimSize(b, indices, 3);
@@ -124,13 +125,14 @@ struct RetrieveLowering : LoopLoweringPattern<RetrieveOp> {
     // hold 2^K + 1 entries (checked by the verifier when static).
     // With no kv head (possible only with dynamic shapes) there is no table
     // to read: nothing is retrieved.
-    Value offsetsComplete = arith::AndIOp::create(
-        b,
-        arith::CmpIOp::create(b, arith::CmpIPredicate::sge,
-                              dimSize(b, offsets, 3),
-                              constantIndex(b, buckets + 1)),
-        arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, kvHeads,
-                              constantIndex(b, 0)));
+    Value offsetsLength = dimSize(b, offsets, 3);
+    Value offsetsNeeded = constantIndex(b, buckets + 1);
+    Value offsetsLongEnough = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::sge, offsetsLength, offsetsNeeded);
+    Value anyKvHead = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt,
+                                            kvHeads, constantIndex(b, 0));
+    Value offsetsComplete =
+        arith::AndIOp::create(b, offsetsLongEnough, anyKvHead);
 
     // Hits of one token are at most L (tables list a token once); the
     // counter type holds L when L is static, else 32 bits.
@@ -148,9 +150,9 @@ struct RetrieveLowering : LoopLoweringPattern<RetrieveOp> {
         [&](ImplicitLocOpBuilder &b, Value bi, Value h, Value g) {
 
           // 1. Counters, padded to whole vectors for the scan.
-          Value paddedTokens =
-              mulIndex(b, ceilDivIndex(b, tokens, constantIndex(b, lanes)),
-                       constantIndex(b, lanes));
+          Value lanesValue = constantIndex(b, lanes);
+          Value vectors = ceilDivIndex(b, tokens, lanesValue);
+          Value paddedTokens = mulIndex(b, vectors, constantIndex(b, lanes));
           Value hits = memref::AllocOp::create(
               b, MemRefType::get({ShapedType::kDynamic}, counterType),
               ValueRange{paddedTokens}, b.getI64IntegerAttr(64));
@@ -340,14 +342,14 @@ struct EstimateLowering : LoopLoweringPattern<EstimateOp> {
     // valid and nothing of K, V, the norms or the mean is read.
     Value anyKvHead = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt,
                                             kvHeads, constantIndex(b, 0));
-    Value tokens = arith::SelectOp::create(
-        b, anyKvHead,
-        minOf(b,
-              {dimSize(b, key, 2), dimSize(b, value, 2), dimSize(b, norms, 2)}),
-        constantIndex(b, 0));
+    Value storedTokens = minOf(
+        b, {dimSize(b, key, 2), dimSize(b, value, 2), dimSize(b, norms, 2)});
+    Value tokens = arith::SelectOp::create(b, anyKvHead, storedTokens,
+                                           constantIndex(b, 0));
     Value headDim = minOf(
         b, {dimSize(b, query, 2), dimSize(b, key, 3), dimSize(b, mean, 2)});
-    Value valueDim = minIndex(b, dimSize(b, value, 3), dimSize(b, output, 2));
+    Value storedValueDim = dimSize(b, value, 3);
+    Value valueDim = minIndex(b, storedValueDim, dimSize(b, output, 2));
     Value capacity = dimSize(b, candidates, 2);
 
     Value zero = constantIndex(b, 0), one = constantIndex(b, 1);
@@ -480,9 +482,8 @@ struct EstimateLowering : LoopLoweringPattern<EstimateOp> {
               [&](ImplicitLocOpBuilder &b, VectorChunk chunk,
                   ValueRange running) {
                 Value c = readChunkF32(b, cosine, {}, chunk, width);
-                c = arith::MinimumFOp::create(
-                    b, arith::MaximumFOp::create(b, c, splat(b, -1.0f)),
-                    splat(b, 1.0f));
+                c = arith::MaximumFOp::create(b, c, splat(b, -1.0f));
+                c = arith::MinimumFOp::create(b, c, splat(b, 1.0f));
                 Value u = buildRetrievalProbability(b, c, op.getLshBits(),
                                                     op.getLshTables(),
                                                     op.getMinCollisions());

@@ -252,6 +252,31 @@ func.func @attention_causal_bf16(%q: memref<1x8x32x64xf32>, %k: memref<1x2x128x6
 
 // -----
 
+// A sliding window of 16: the block of query position s loops over keys
+// [max(0, N - S + s + 1 - 16), N - S + s + 1) only (count = end - begin),
+// not from key 0.
+
+// CHECK-LABEL: func.func @attention_sliding_window
+// CHECK: gpu.launch async [%{{.+}}] blocks(%[[POS:[a-z0-9]+]], %{{.+}}, %{{.+}}) in
+// CHECK:   %[[SHIFT:.+]] = arith.addi %[[POS]], %{{.+}} : index
+// CHECK:   %[[LIMIT:.+]] = arith.addi %{{.+}}, %[[SHIFT]] : index
+// CHECK:   %[[C16:.+]] = arith.constant 16 : index
+// CHECK:   %[[BACK:.+]] = arith.subi %[[LIMIT]], %[[C16]] : index
+// CHECK:   %[[BEGIN:.+]] = arith.maxsi %[[BACK]], %{{.+}} : index
+// CHECK:   %[[END:.+]] = arith.minsi %{{.+}}, %[[LIMIT]] : index
+// CHECK:   %[[CLAMPED:.+]] = arith.maxsi %[[END]], %[[BEGIN]] : index
+// CHECK:   arith.subi %[[CLAMPED]], %[[BEGIN]] : index
+// CHECK-NOT: magicpig.attention
+func.func @attention_sliding_window(%q: memref<1x8x32x64xf32>, %k: memref<1x2x128x64xf32>,
+                                    %v: memref<1x2x128x64xf32>, %o: memref<1x8x32x64xf32>) {
+  magicpig.attention scale(0.125) causal window(16)
+    ins(%q, %k, %v : memref<1x8x32x64xf32>, memref<1x2x128x64xf32>, memref<1x2x128x64xf32>)
+    outs(%o : memref<1x8x32x64xf32>)
+  return
+}
+
+// -----
+
 // simhash with a static projection width: one block per hashed row (the
 // B * Hkv * N keys at prefill), threads stride over the tables, each packs
 // K sign bits.

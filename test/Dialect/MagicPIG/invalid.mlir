@@ -192,6 +192,24 @@ func.func @case20(%q: tensor<1x8x32x64xf32>, %k: tensor<1x2x16x64xf16>, %v: tens
 
 // -----
 
+// window smaller than the query itself
+func.func @window_zero(%q: tensor<1x8x64xf32>, %k: tensor<1x2x16x64xf16>, %v: tensor<1x2x16x64xf16>, %o: tensor<1x8x64xf32>) {
+  // expected-error @+1 {{'window' must be at least 1 (the query sees itself), got 0}}
+  magicpig.attention scale(0.125) window(0) ins(%q, %k, %v : tensor<1x8x64xf32>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>) outs(%o : tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+  return
+}
+
+// -----
+
+// window on many queries without causal
+func.func @window_not_causal(%q: tensor<1x8x4x64xf32>, %k: tensor<1x2x16x64xf16>, %v: tensor<1x2x16x64xf16>, %o: tensor<1x8x4x64xf32>) {
+  // expected-error @+1 {{'window' on a [B, Hq, S, d] query needs 'causal' (the window ends at the query's own position)}}
+  magicpig.attention scale(0.125) window(8) ins(%q, %k, %v : tensor<1x8x4x64xf32>, tensor<1x2x16x64xf16>, tensor<1x2x16x64xf16>) outs(%o : tensor<1x8x4x64xf32>) -> tensor<1x8x4x64xf32>
+  return
+}
+
+// -----
+
 // missing tensor result
 func.func @case21(%q: tensor<1x8x64xf32>, %k: tensor<1x2x16x64xf16>, %v: tensor<1x2x16x64xf16>, %o: tensor<1x8x64xf32>) {
   // expected-error @+1 {{expected the number of tensor results (0) to be equal to the number of output tensors (1)}}

@@ -25,6 +25,22 @@ func.func @attention_prefill_causal_dynamic(
   return %r : tensor<?x4x?x32xf16>
 }
 
+// CHECK-LABEL: func @attention_sliding_window
+//       CHECK:   magicpig.attention scale(1.250000e-01) causal window(512) ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<1x4x?x64xf32>, tensor<1x1x?x64xf32>, tensor<1x1x?x64xf32>) outs(%{{.+}} : tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
+//       CHECK:   magicpig.attention scale(1.250000e-01) window(512) ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<1x4x64xf32>, tensor<1x1x?x64xf32>, tensor<1x1x?x64xf32>) outs(%{{.+}} : tensor<1x4x64xf32>) -> tensor<1x4x64xf32>
+func.func @attention_sliding_window(
+    %q: tensor<1x4x?x64xf32>, %k: tensor<1x1x?x64xf32>, %v: tensor<1x1x?x64xf32>,
+    %o: tensor<1x4x?x64xf32>, %qd: tensor<1x4x64xf32>, %od: tensor<1x4x64xf32>)
+    -> (tensor<1x4x?x64xf32>, tensor<1x4x64xf32>) {
+  %r = magicpig.attention scale(0.125) causal window(512)
+         ins(%q, %k, %v : tensor<1x4x?x64xf32>, tensor<1x1x?x64xf32>, tensor<1x1x?x64xf32>)
+         outs(%o : tensor<1x4x?x64xf32>) -> tensor<1x4x?x64xf32>
+  %d = magicpig.attention scale(0.125) window(512)
+         ins(%qd, %k, %v : tensor<1x4x64xf32>, tensor<1x1x?x64xf32>, tensor<1x1x?x64xf32>)
+         outs(%od : tensor<1x4x64xf32>) -> tensor<1x4x64xf32>
+  return %r, %d : tensor<1x4x?x64xf32>, tensor<1x4x64xf32>
+}
+
 // CHECK-LABEL: func @attention_memref
 //       CHECK:   magicpig.attention scale(2.500000e-01) ins(%{{.+}}, %{{.+}}, %{{.+}} : memref<2x4x16xf32>, memref<2x4x?x16xf32>, memref<2x4x?x16xf32>) outs(%{{.+}} : memref<2x4x16xf32>)
 //   CHECK-NOT:   ->

@@ -145,6 +145,6 @@
 
 // REMARK: torch-linalg.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: the softmax normalizes along dimension 2 of the scores, not along the key dimension 3
 // REMARK: torch-linalg.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: a constant (1) is added to the scores; only a causal mask is recognized between the score matmul and the softmax
-// REMARK: torch-linalg.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: an additive mask that is not a constant is applied to the scores; only a causal mask is recognized
+// REMARK: torch-linalg.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: an additive mask that is not a constant is applied to the scores; only a causal or sliding-window mask is recognized
 // REMARK: torch-linalg.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: the softmax denominator is 'linalg.generic' (an add of a constant), not the row sum of the exponentials
 // REMARK: torch-linalg.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: the additive mask is not the causal mask (query s of the last S positions sees keys j <= N - S + s)

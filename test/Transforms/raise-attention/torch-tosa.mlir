@@ -89,4 +89,4 @@
 
 // REMARK: torch-tosa.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: the softmax normalizes along dimension 2 of the scores, not along the key dimension 3
 // REMARK: torch-tosa.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: a constant (1) is added to the scores; only a causal mask is recognized between the score matmul and the softmax
-// REMARK: torch-tosa.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: an additive mask that is not a constant is applied to the scores; only a causal mask is recognized
+// REMARK: torch-tosa.mlir:{{[0-9]+}}:{{[0-9]+}}: remark: magicpig-raise-attention: declined: an additive mask that is not a constant is applied to the scores; only a causal or sliding-window mask is recognized

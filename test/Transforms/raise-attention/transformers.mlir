@@ -176,18 +176,19 @@ func.func @sdpa_guard_broadcast_zeros(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x?
 #row = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
 #heads = affine_map<(d0, d1, d2, d3) -> (0, 0, d2, d3)>
 
-// Gemma 3: a sliding-window layer (here its decode mask, computed from the
-// position, arrives as an argument) then a global one. The window is not
-// the causal mask: that layer is declined, named by its number (its
-// attention-like chain's position in the function), and the global layer
-// raised after it keeps the model's layer number 1, not 0.
+// A layer whose mask arrives as a function argument (nothing tells what it
+// masks: sliding-window masks are raised only where they are computed in
+// the graph, sliding-window.mlir) then a global one. The first layer is
+// declined, named by its number (its attention-like chain's position in the
+// function), and the global layer raised after it keeps the model's layer
+// number 1, not 0.
 // CHECK-LABEL: func.func @sliding_then_global(
 //   CHECK-NOT:   magicpig.attention
 //       CHECK:   magicpig.attention scale(2.500000e-01) ins(
 //  CHECK-SAME:     {magicpig.layer = 1 : i64}
 //   CHECK-NOT:   magicpig.attention
 //       CHECK:   return
-// REMARK: remark: magicpig-raise-attention: declined: an additive mask of dynamic shape is not computed from positions and constants of one sequence length; only a causal mask is recognized (layer 0 of @sliding_then_global: its attention stays as exported)
+// REMARK: remark: magicpig-raise-attention: declined: an additive mask of dynamic shape is not computed from positions and constants of one sequence length (and at most decode's position); only a causal or sliding-window mask is recognized (layer 0 of @sliding_then_global: its attention stays as exported)
 func.func @sliding_then_global(%q: tensor<1x4x1x16xf32>, %k: tensor<1x4x?x16xf32>, %v: tensor<1x4x?x16xf32>, %window: tensor<1x1x1x?xf32>, %q2: tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32> {
   %c2 = arith.constant 2 : index
   %zero = arith.constant 0.000000e+00 : f32

@@ -67,3 +67,31 @@ func.func @declined(%q2: tensor<1x4x2x16xf32>, %q: tensor<1x4x16xf32>, %kc: tens
   %d = magicpig.attention scale(0.25) ins(%q, %k, %vc : tensor<1x4x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) outs(%init : tensor<1x4x16xf32>) -> tensor<1x4x16xf32>
   return
 }
+
+// -----
+
+// A sliding window of 8: the query (key M of M + 1) sees the cache from
+// max(0, M + 1 - 8) and its own new row (from max(0, 1 - 8) = 0).
+// CHECK-LABEL: func.func @decode_window(
+// CHECK-SAME:    %[[Q:[a-z0-9]+]]: tensor<1x4x1x16xf32>, %[[KC:[a-z0-9]+]]: tensor<1x2x?x16xf32>, %[[KN:[a-z0-9]+]]: tensor<1x2x1x16xf32>,
+// CHECK-NOT:     tensor.concat
+// CHECK-DAG:     %[[C0:.+]] = arith.constant 0 : index
+// CHECK-DAG:     %[[W:.+]] = arith.constant 8 : index
+// CHECK-DAG:     %[[M:.+]] = tensor.dim %[[KC]], %{{.+}}
+// CHECK-DAG:     %[[A:.+]] = tensor.dim %[[KN]], %{{.+}}
+// CHECK:         %[[BACK:.+]] = arith.subi %[[A]], %[[W]]
+// CHECK:         %[[END:.+]] = arith.addi %[[M]], %[[BACK]]
+// CHECK:         %[[FIRST:.+]] = arith.maxsi %[[END]], %[[C0]]
+// CHECK:         %[[FIRSTNEW:.+]] = arith.maxsi %[[BACK]], %[[C0]]
+// CHECK:         magicpig.window_attention sink(0) window_start(%[[FIRST]]) scale(2.500000e-01) ins(%{{.+}}, %[[KC]],
+// CHECK:         magicpig.window_attention sink(0) window_start(%[[FIRSTNEW]]) scale(2.500000e-01) ins(%{{.+}}, %[[KN]],
+// CHECK:         magicpig.merge
+// CHECK-NOT:     magicpig.attention
+func.func @decode_window(%q: tensor<1x4x1x16xf32>, %kc: tensor<1x2x?x16xf32>, %kn: tensor<1x2x1x16xf32>,
+                         %vc: tensor<1x2x?x16xf32>, %vn: tensor<1x2x1x16xf32>) -> tensor<1x4x1x16xf32> {
+  %k = tensor.concat dim(2) %kc, %kn : (tensor<1x2x?x16xf32>, tensor<1x2x1x16xf32>) -> tensor<1x2x?x16xf32>
+  %v = tensor.concat dim(2) %vc, %vn : (tensor<1x2x?x16xf32>, tensor<1x2x1x16xf32>) -> tensor<1x2x?x16xf32>
+  %init = tensor.empty() : tensor<1x4x1x16xf32>
+  %o = magicpig.attention scale(0.25) causal window(8) ins(%q, %k, %v : tensor<1x4x1x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32>) outs(%init : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  return %o : tensor<1x4x1x16xf32>
+}

@@ -324,6 +324,18 @@ LogicalResult AttentionOp::verify() {
   if (qRank == 4 &&
       failed(c.sameDim("query length", "query", q, 2, "output", out, 2)))
     return failure();
+  if (std::optional<int64_t> window = getWindow()) {
+    if (*window < 1)
+      return emitOpError() << "'window' must be at least 1 (the query sees "
+                              "itself), got "
+                           << *window;
+    // A window is the last W positions up to the query; without `causal`
+    // the later keys of a [B, Hq, S, d] query would have no meaning.
+    if (qRank == 4 && !getCausal())
+      return emitOpError() << "'window' on a [B, Hq, S, d] query needs "
+                              "'causal' (the window ends at the query's own "
+                              "position)";
+  }
   if (getCausal() && qRank == 4) {
     int64_t s = Checker::shaped(q).getDimSize(2);
     int64_t n = Checker::shaped(k).getDimSize(2);

@@ -48,6 +48,18 @@ def MagicPIG_AttentionOp : MagicPIG_Op<"attention"> {
     positions of the context). Key and value share one element type (f32,
     f16 or bf16); accumulation is in f32.
 
+    With `window = W` (sliding-window attention, W >= 1) the query at
+    context position `p` attends only to the last `W` keys up to itself:
+
+    ```
+    p - W < j <= p       p = N - S + s   ([B, Hq, S, d], needs `causal`)
+                         p = N - 1       ([B, Hq, d]: one decode query, the
+                                          newest key is its own)
+    ```
+
+    so its cost is O(W) per query, not O(N). A windowed attention is not
+    plain attention: `magicpig-sparsify` leaves it exact.
+
     Example:
 
     ```mlir
@@ -55,13 +67,18 @@ def MagicPIG_AttentionOp : MagicPIG_Op<"attention"> {
            ins(%q, %k, %v : tensor<1x8x64xf32>, tensor<1x2x512x64xbf16>,
                             tensor<1x2x512x64xbf16>)
            outs(%init : tensor<1x8x64xf32>) -> tensor<1x8x64xf32>
+    %w = magicpig.attention scale(0.125) causal window(512)
+           ins(%q4, %k, %v : tensor<1x8x?x64xf32>, tensor<1x2x?x64xf32>,
+                             tensor<1x2x?x64xf32>)
+           outs(%init4 : tensor<1x8x?x64xf32>) -> tensor<1x8x?x64xf32>
     ```
   }];
   let arguments = (ins MagicPIG_Shaped:$query, MagicPIG_Shaped:$key,
                        MagicPIG_Shaped:$value, MagicPIG_Shaped:$output,
-                       F32Attr:$scale, UnitAttr:$causal);
+                       F32Attr:$scale, UnitAttr:$causal,
+                       OptionalAttr<I64Attr>:$window);
   let assemblyFormat = [{
-    `scale` `(` $scale `)` (`causal` $causal^)?
+    `scale` `(` $scale `)` (`causal` $causal^)? (`window` `(` $window^ `)`)?
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
               type($value) `)`
     `outs` `(` $output `:` type($output) `)`

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Regenerate Inputs/sliding-window.mlir: attention exported by torch-mlir
+with dynamic lengths, its mask built as magicpig.hf_export builds it for a
+sliding-window layer (prefill: the causal mask with (i - j) >= W masked;
+decode: (position - j) >= W over the cache and the new key), and the
+attention variants that are not plain softmax attention and must stay
+declined: a logit soft-cap (Gemma 2's c * tanh(s / c)), an ALiBi-style
+position bias, and a two-sided band mask.
+
+    ~/.cache/magicpig/venv/bin/python \\
+        test/Transforms/raise-attention/Inputs/export_sliding_window.py
+"""
+import pathlib
+
+import torch
+import torch.nn.functional as F
+from torch.export import Dim
+from torch_mlir import fx
+from torch_mlir.extras.fx_decomp_util import get_decomposition_table
+
+HQ, HKV, D = 4, 2, 16
+
+
+def repeat_kv(x, n_rep):
+    b, hkv, s, d = x.shape
+    return x[:, :, None, :, :].expand(-1, -1, n_rep, -1, -1).reshape(b, hkv * n_rep, s, d)
+
+
+def attention(q, k, v, mask, softcap=None):
+    k, v = repeat_kv(k, HQ // HKV), repeat_kv(v, HQ // HKV)
+    scores = torch.matmul(q, k.transpose(2, 3)) * (D ** -0.5)
+    if softcap is not None:
+        scores = torch.tanh(scores / softcap) * softcap
+    scores = scores + mask
+    return torch.matmul(F.softmax(scores, dim=-1, dtype=torch.float32), v)
+
+
+def causal(n):
+    return torch.full((n, n), float("-inf")).triu(1)
+
+
+def sliding(n, window):
+    i = torch.arange(n, dtype=torch.int64)
+    far = (i[:, None] - i[None, :]) >= window
+    return causal(n).masked_fill(far, float("-inf"))
+
+
+class Sliding(torch.nn.Module):
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+
+    def forward(self, q, k, v):
+        return attention(q, k, v, sliding(q.shape[2], self.window)[None, None])
+
+
+class SlidingDecode(torch.nn.Module):
+    """One query at `position` (= the cache length) over the cache and the
+    new key and value, as hf_export's DecodeStep."""
+
+    def forward(self, q, k_new, v_new, position, k_cache, v_cache):
+        k = torch.cat([k_cache, k_new], dim=2)
+        v = torch.cat([v_cache, v_new], dim=2)
+        m = k_cache.shape[2]
+        j = torch.arange(m + 1, dtype=torch.int64)
+        far = (position - j) >= 8
+        mask = torch.zeros(m + 1).masked_fill(far, float("-inf"))[None, None, None]
+        return attention(q, k, v, mask)
+
+
+class SoftCap(torch.nn.Module):
+    def forward(self, q, k, v):
+        return attention(q, k, v, causal(q.shape[2])[None, None], softcap=50.0)
+
+
+class Alibi(torch.nn.Module):
+    """Causal mask plus -slope * (i - j): finite, position-dependent."""
+
+    def forward(self, q, k, v):
+        n = q.shape[2]
+        i = torch.arange(n, dtype=torch.int64)
+        bias = -0.5 * (i[:, None] - i[None, :]).to(torch.float32)
+        return attention(q, k, v, (causal(n) + bias)[None, None])
+
+
+class Band(torch.nn.Module):
+    """|i - j| < 8: a window that also looks ahead."""
+
+    def forward(self, q, k, v):
+        n = q.shape[2]
+        i = torch.arange(n, dtype=torch.int64)
+        far = (i[:, None] - i[None, :]).abs() >= 8
+        mask = torch.zeros(n, n).masked_fill(far, float("-inf"))
+        return attention(q, k, v, mask[None, None])
+
+
+def table():
+    # As magicpig.export: torch-mlir lowers aten.matmul itself.
+    return {op: fn for op, fn in get_decomposition_table().items()
+            if "matmul" not in str(op)}
+
+
+def export_prefill(module, name):
+    n = Dim("n", min=2, max=4096)
+    args = [torch.zeros(1, HQ, 8, D), torch.zeros(1, HKV, 8, D), torch.zeros(1, HKV, 8, D)]
+    module = fx.export_and_import(module, *args, output_type="linalg-on-tensors",
+                                  func_name=name, dynamic_shapes=({2: n}, {2: n}, {2: n}),
+                                  decomposition_table=table())
+    return str(module).replace("#map", f"#{name}_map")
+
+
+def export_decode(module, name):
+    m = Dim("m", min=1, max=4095)
+    args = [torch.zeros(1, HQ, 1, D), torch.zeros(1, HKV, 1, D), torch.zeros(1, HKV, 1, D),
+            torch.tensor(8, dtype=torch.int64), torch.zeros(1, HKV, 8, D),
+            torch.zeros(1, HKV, 8, D)]
+    dims = (None, None, None, None, {2: m}, {2: m})
+    module = fx.export_and_import(module, *args, output_type="linalg-on-tensors",
+                                  func_name=name, dynamic_shapes=dims,
+                                  decomposition_table=table())
+    return str(module).replace("#map", f"#{name}_map")
+
+
+def main():
+    parts = [export_prefill(Sliding(8), "sliding"),
+             export_prefill(Sliding(300), "sliding_long"),
+             export_decode(SlidingDecode(), "sliding_decode"),
+             export_prefill(SoftCap(), "soft_cap"),
+             export_prefill(Alibi(), "alibi"),
+             export_prefill(Band(), "band")]
+    out = pathlib.Path(__file__).with_name("sliding-window.mlir")
+    out.write_text("// Generated by export_sliding_window.py (torch-mlir FX importer).\n"
+                   + "\n// -----\n".join(parts))
+
+
+if __name__ == "__main__":
+    main()
