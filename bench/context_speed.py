@@ -17,7 +17,6 @@ tokens of the two attentions are compared (how many leading tokens agree).
 import argparse
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 
