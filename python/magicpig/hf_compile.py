@@ -117,8 +117,8 @@ def _as_ids(input_ids):
     return [int(x) for x in input_ids]
 
 
-def compile_model(model, attention="magicpig", root=None, kv_type="f32",
-                  **sparsify_options):
+def compile_model(model, attention="magicpig", root=None, weight_type="f32",
+                  kv_type="f32", **sparsify_options):
     """A transformers PreTrainedModel (a causal LM) compiled with `attention`
     ('magicpig' or 'dense'), the K/V cache's element type `kv_type` ('f32',
     'bf16' or 'f16': magicpig-compile --kv-type) and the MagicPIG options (`lsh_bits`,
@@ -126,7 +126,8 @@ def compile_model(model, attention="magicpig", root=None, kv_type="f32",
     `dense_layers`, `seed`: as --magicpig-sparsify; K and L default to the
     model's head dim's, `MagicPigOptions.for_model`). Exports and compiles
     what is not cached yet (magicpig.graph_cache; `root` overrides its
-    folder)."""
+    folder). `weight_type`: 'f32', or 'bf16' for weight matrices stored as
+    bf16 (magicpig-compile --weight-type)."""
     from magicpig.graph_cache import compiled_graph
     from magicpig.hf_export import ModelShape, model_key, write_export
 
@@ -134,6 +135,8 @@ def compile_model(model, attention="magicpig", root=None, kv_type="f32",
         raise MagicPigError(f"attention must be 'magicpig' or 'dense', got {attention!r}")
     if kv_type not in ("f32", "bf16", "f16"):
         raise MagicPigError(f"kv_type must be 'f32', 'bf16' or 'f16', got {kv_type!r}")
+    if weight_type not in ("f32", "bf16"):
+        raise MagicPigError(f"weight_type must be 'f32' or 'bf16', got {weight_type!r}")
     known = {f for f in MagicPigOptions.__dataclass_fields__}
     unknown = sorted(set(sparsify_options) - known)
     if unknown:
@@ -149,5 +152,6 @@ def compile_model(model, attention="magicpig", root=None, kv_type="f32",
         write_export(m, out_dir, weights=False)
 
     library = compiled_graph(model, model_key(model), attention, options, root=root,
-                             exporter=exporter, kv_type=kv_type)
+                             weight_type=weight_type, exporter=exporter,
+                             kv_type=kv_type)
     return CompiledCausalLM(model, library, attention, options)

@@ -32,11 +32,13 @@ ARCHITECTURES = {
 }
 
 
-def tiny_model(arch, attn_implementation="eager", seed=0):
+def tiny_model(arch, attn_implementation="eager", seed=0, **overrides):
+    """`overrides`: config arguments that replace the defaults above."""
     import transformers
 
     config_class, model_class, extra = ARCHITECTURES[arch]
     args = dict(extra) if arch == "gpt2" else {**_COMMON, **extra}
+    args.update(overrides)
     config = getattr(transformers, config_class)(**args)
     config._attn_implementation = attn_implementation
     torch.manual_seed(seed)
