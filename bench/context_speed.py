@@ -36,6 +36,8 @@ def parse_args(argv=None):
     p.add_argument("--decode-tokens", type=int, default=16)
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--weight-type", choices=["f32", "bf16"], default="f32")
+    p.add_argument("--kv-type", choices=["f32", "bf16", "f16"], default="f32",
+                   help="element type of the KV cache (magicpig-compile --kv-type)")
     p.add_argument("--text", default=TEXT, help="the prompt's text (repeated)")
     return p.parse_args(argv)
 
@@ -86,16 +88,18 @@ def main(argv=None):
             raise MagicPigError("--lengths must be >= 2")
         with open(args.text, encoding="utf-8") as f:
             text = f.read()
-        graphs = {a: compile_model(loaded.model, attention=a, weight_type=args.weight_type)
+        graphs = {a: compile_model(loaded.model, attention=a, weight_type=args.weight_type,
+                                   kv_type=args.kv_type)
                   for a in attentions}
         print(f"# {loaded.describe()}; {os.cpu_count()} CPUs; weights {args.weight_type}; "
+              f"KV cache {args.kv_type}; "
               f"torch threads {torch.get_num_threads()}", flush=True)
         for a, g in graphs.items():
             print(f"# {a}: {g.library} ({g.sparse_layers} of {g.shape.num_layers} layers "
                   f"sampled{'; MagicPIG ' + g.options.describe() if a == 'magicpig' else ''})",
                   flush=True)
         header = (f"{'tokens':>7} {'attention':>9} {'prefill s':>10} {'prefill tok/s':>14} "
-                  f"{'decode tok/s':>13} {'keys touched':>13} {'load before/after':>18}")
+                  f"{'decode tok/s':>13} {'keys touched':>13} {'KV MiB':>7} {'load before/after':>18}")
         print(header, flush=True)
         for n in lengths:
             ids = prompt_of(loaded.tokenizer, text, n)
@@ -114,8 +118,10 @@ def main(argv=None):
                     touched = (f"{100 * stats.fraction():.1f}%"
                                if stats is not None and stats.available else "n/a")
                     rate = f"{steps / decode_s:.2f}" if steps and decode_s > 0 else "n/a"
+                    kv_mib = g.backend.cache.filled_bytes() / (1 << 20)
                     print(f"{n:>7} {a:>9} {prefill_s:>10.2f} {n / prefill_s:>14.1f} "
-                          f"{rate:>13} {touched:>13} {before:>8.2f}/{after:<8.2f}",
+                          f"{rate:>13} {touched:>13} {kv_mib:>7.1f} "
+                          f"{before:>8.2f}/{after:<8.2f}",
                           flush=True)
                     g.backend.cache = None  # the next run's cache is its own
                     g.backend.index = []
