@@ -50,7 +50,8 @@ enum class StepKind {
   ZeroRowsIf,   // select(other, 0, input), other broadcast along `dim`
   Softmax,      // softmax of input over `dim`
   Reshape,      // row-major reshape of input (collapse, expand, reshape)
-  SwapLast,     // transpose of the last two dims of a rank-4 input
+  SwapLast,     // transpose of the last two dims of a rank-4 input, or of
+                // a rank-3 one ([B * H, N, d] to [B * H, d, N])
   TokensLast,   // transpose [0, 2, 3, 1] of a rank-4 input: [B, N, H, d] to
                 // [B, H, d, N], K^T straight from the projection
   RepeatGroups, // [B, Hkv, N, d] -> [B, Hkv, groups, N, d] broadcast

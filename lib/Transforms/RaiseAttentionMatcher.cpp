@@ -271,6 +271,8 @@ private:
                            Value &query);
   LogicalResult matchRepeatedHeads(Value v, StringRef name, Value &root,
                                    int64_t &groups);
+  LogicalResult matchMergedKey(Value k, double &scale, Value &root,
+                               int64_t &groups);
   LogicalResult matchKey(const Step &qk, int64_t batchRank, double &scale,
                          Value &key, int64_t &groups, bool &tokensFirst);
   LogicalResult matchValue(const Step &pv, int64_t batchRank, Value &value,
@@ -283,6 +285,10 @@ private:
 
   StepClassifier classify;
   MatchDecline &decline;
+  /// The scores and probabilities are [B * H, S, N] from the score matmul to
+  /// P.V (attention written with torch.bmm): no split after Q.K^T, no merge
+  /// before P.V.
+  bool mergedScores = false;
 };
 
 /// p = softmax(x) along `dim`: linalg.softmax, or exp(x - max x) / sum.
@@ -389,7 +395,7 @@ LogicalResult ChainMatcher::matchScores(Value scores, int64_t batchRank,
     return fail(describe(st) + " between the score matmul and the softmax "
                                "changes the scores");
   }
-  if (batchRank == 1) {
+  if (batchRank == 1 && !mergedScores) {
     Step split = classify(s);
     if (!isGroupedReshape(split, kHeadsWithBatch, /*collapsing=*/false))
       return fail("the scores are not the [B * H, S, N] matmul split into "
@@ -444,11 +450,42 @@ LogicalResult ChainMatcher::matchRepeatedHeads(Value v, StringRef name,
   return success();
 }
 
+/// A [B * H, N, d] key merged from [B, H, N, d] (its heads possibly repeated
+/// as matchRepeatedHeads reads them), or from the [B, Hkv, G, N, d]
+/// repetition of [B, Hkv, N, d] with batch, kv heads and groups merged in
+/// one reshape (what torch.bmm attention over repeated kv heads writes).
+LogicalResult ChainMatcher::matchMergedKey(Value k, double &scale, Value &root,
+                                           int64_t &groups) {
+  Step merge = classify(peelCasts(k));
+  if (isGroupedReshape(merge, kGroupsWithBatch, /*collapsing=*/true)) {
+    Step repeat = classify(peelCasts(merge.input));
+    if (repeat.kind != StepKind::RepeatGroups)
+      return fail("the key heads are merged from " + describe(repeat) +
+                  ", not from a repetition of the kv heads");
+    root = repeat.input;
+    groups = repeat.groups;
+    return success();
+  }
+  if (!isGroupedReshape(merge, kHeadsWithBatch, /*collapsing=*/true))
+    return fail("the key operand of the score matmul is not a [B, H, N, d] "
+                "tensor with batch and heads merged");
+  Value k4 = peelScales(merge.input, scale);
+  return matchRepeatedHeads(peelCasts(k4), "key", root, groups);
+}
+
 LogicalResult ChainMatcher::matchKey(const Step &qk, int64_t batchRank,
                                      double &scale, Value &key, int64_t &groups,
                                      bool &tokensFirst) {
   Value k = peelScales(qk.other, scale);
   if (batchRank == 1) {
+    // K merged to [B * H, N, d] first: read transposed by the matmul, or
+    // transposed in 3-D (torch.bmm(q, k.transpose(1, 2))).
+    if (qk.transposedRhs)
+      return matchMergedKey(k, scale, key, groups);
+    Step swap = classify(k);
+    if (swap.kind == StepKind::SwapLast && rankOf(swap.input) == 3)
+      return matchMergedKey(peelScales(swap.input, scale), scale, key,
+                            groups);
     Step merge = classify(k);
     if (!isGroupedReshape(merge, kHeadsWithBatch, /*collapsing=*/true))
       return fail("the key operand of the score matmul is not a [B, H, d, N] "
@@ -626,8 +663,25 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
                                       bool &causal, int64_t &window) {
   ShapedType scoresType = shapeOf(scores);
   ShapedType maskType = shapeOf(mask.other);
-  if (scoresType.getRank() != 4 || mask.otherMap.getNumDims() != 4 ||
+  if (scoresType.getRank() != mask.otherMap.getNumDims() ||
       mask.otherMap.getNumResults() != maskType.getRank())
+    return fail("the mask is not indexed by the score positions");
+  AffineMap maskMap = mask.otherMap;
+  if (scoresType.getRank() == 3) {
+    // [B * H, S, N] scores are read as [1, B * H, S, N]: every row is
+    // checked on its own, so the merged batch and heads need no split.
+    MLIRContext *ctx = maskMap.getContext();
+    AffineMap dropUnit = AffineMap::get(
+        4, 0,
+        {getAffineDimExpr(1, ctx), getAffineDimExpr(2, ctx),
+         getAffineDimExpr(3, ctx)},
+        ctx);
+    maskMap = maskMap.compose(dropUnit);
+    SmallVector<int64_t> shape = {1};
+    llvm::append_range(shape, scoresType.getShape());
+    scoresType = scoresType.clone(shape);
+  }
+  if (scoresType.getRank() != 4)
     return fail("the mask is not indexed by the score positions");
   Type elementType = maskType.getElementType();
   MaskRows rows;
@@ -647,7 +701,7 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
     if (failed(values))
       return fail("an additive mask that is not a constant is applied to the "
                   "scores; only a causal or sliding-window mask is recognized");
-    if (failed(classifyMaskRows(*values, maskType.getShape(), mask.otherMap,
+    if (failed(classifyMaskRows(*values, maskType.getShape(), maskMap,
                                 elementType, scoresType.getShape(), rows)))
       return fail("the mask is not indexed by the score positions");
   } else {
@@ -697,7 +751,7 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
         if (!scoresType.isDynamicDim(d))
           continue;
         bool bound = false;
-        for (auto [r, expr] : llvm::enumerate(mask.otherMap.getResults()))
+        for (auto [r, expr] : llvm::enumerate(maskMap.getResults()))
           if (auto dim = dyn_cast<AffineDimExpr>(expr))
             bound |= dim.getPosition() == d && mv->shape[r] == n;
         if (!bound)
@@ -707,7 +761,7 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
       }
       if (!hasAtMostElements(shape, kMaxMaskElements))
         return tooManyPositions();
-      if (failed(classifyMaskRows(mv->values, mv->shape, mask.otherMap,
+      if (failed(classifyMaskRows(mv->values, mv->shape, maskMap,
                                   elementType, shape, rows)))
         return fail("the mask is not indexed by the score positions");
       if (shape[2] > shape[3] && !rows.isZero)
@@ -854,7 +908,11 @@ FailureOr<AttentionMatch> ChainMatcher::match(Operation *pvOp) {
   if (normKind != StepKind::Softmax && normKind != StepKind::Div)
     return fail("the lhs of the matmul is not a softmax");
   decline.attentionLike = true;
-  if (batchRank == 1 &&
+  // Attention written in 3-D (torch.bmm) keeps the probabilities
+  // [B * H, S, N] up to P.V; the batch and head merge is then checked on
+  // q, k and v, and the split on the result.
+  mergedScores = batchRank == 1 && !merge.op;
+  if (batchRank == 1 && !mergedScores &&
       !isGroupedReshape(merge, kHeadsWithBatch, /*collapsing=*/true))
     return fail("the P.V matmul does not read the [B, H, S, N] "
                 "probabilities with batch and heads merged");
@@ -865,11 +923,14 @@ FailureOr<AttentionMatch> ChainMatcher::match(Operation *pvOp) {
   int64_t dim;
   if (failed(matchSoftmax(p, scores, dim)))
     return failure();
-  if (rankOf(scores) != 4)
-    return fail("the softmax input is not [B, H, S, N]");
-  if (dim != 3)
+  int64_t scoresRank = mergedScores ? 3 : 4;
+  if (rankOf(scores) != scoresRank)
+    return fail(mergedScores ? "the softmax input is not [B * H, S, N]"
+                             : "the softmax input is not [B, H, S, N]");
+  if (dim != scoresRank - 1)
     return fail("the softmax normalizes along dimension " + Twine(dim) +
-                " of the scores, not along the key dimension 3");
+                " of the scores, not along the key dimension " +
+                Twine(scoresRank - 1));
   if (guard.op && failed(matchGuard(guard, scores, dim)))
     return failure();
 

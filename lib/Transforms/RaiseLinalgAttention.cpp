@@ -188,8 +188,10 @@ Step classifyElementwise(linalg::GenericOp generic) {
     step.input = operandOf(i);
     if (map.isIdentity()) {
       step.kind = StepKind::Cast; // a plain copy
-    } else if (rank == 4 &&
-               map == AffineMap::get(4, 0, {d(0), d(1), d(3), d(2)}, ctx)) {
+    } else if ((rank == 4 &&
+                map == AffineMap::get(4, 0, {d(0), d(1), d(3), d(2)}, ctx)) ||
+               (rank == 3 &&
+                map == AffineMap::get(3, 0, {d(0), d(2), d(1)}, ctx))) {
       step.kind = StepKind::SwapLast;
     } else if (rank == 4 &&
                map == AffineMap::get(4, 0, {d(0), d(3), d(1), d(2)}, ctx)) {
@@ -456,7 +458,9 @@ Step mlir::magicpig::classifyLinalgStep(Value value) {
       })
       .Case([&](linalg::TransposeOp transpose) {
         if (llvm::equal(transpose.getPermutation(),
-                        ArrayRef<int64_t>{0, 1, 3, 2})) {
+                        ArrayRef<int64_t>{0, 1, 3, 2}) ||
+            llvm::equal(transpose.getPermutation(),
+                        ArrayRef<int64_t>{0, 2, 1})) {
           step.kind = StepKind::SwapLast;
           step.input = transpose.getInput();
         } else if (llvm::equal(transpose.getPermutation(),

@@ -249,7 +249,8 @@ Step mlir::magicpig::classifyTosaStep(Value value) {
         return step;
       })
       .Case([&](tosa::TransposeOp transpose) {
-        if (llvm::equal(transpose.getPerms(), ArrayRef<int32_t>{0, 1, 3, 2})) {
+        if (llvm::equal(transpose.getPerms(), ArrayRef<int32_t>{0, 1, 3, 2}) ||
+            llvm::equal(transpose.getPerms(), ArrayRef<int32_t>{0, 2, 1})) {
           step.kind = StepKind::SwapLast;
           step.input = transpose.getInput1();
         }

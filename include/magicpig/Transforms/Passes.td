@@ -49,7 +49,14 @@ def MagicPIGRaiseAttention : Pass<"magicpig-raise-attention"> {
     position bias (ALiBi) or any other mask is declined with its reason. Keys transposed straight from the `[B, N, H, d]` projection
     (GPT-2's `view` + `transpose(1, 2)` + `transpose(-1, -2)`, fused by the
     exporter into one transpose `[0, 2, 3, 1]`) raise onto that tensor
-    transposed `[0, 2, 1, 3]`.
+    transposed `[0, 2, 1, 3]`. Attention written in 3-D with `torch.bmm`
+    (q merged to `[B*H, S, d]`, k and v to `[B*H, N, d]`, for GQA from the
+    `[B, Hkv, G, N, d]` repetition, softmax over the last dim of the
+    `[B*H, S, N]` scores, the P.V product split back to `[B, H, S, dv]`)
+    raises onto the tensors before the merges, the mask read as that of
+    `[1, B*H, S, N]` scores; merges that do not group batch with heads in
+    the query's order (heads with tokens, another split of B*H, groups
+    before kv heads) are declined.
   }];
   let dependentDialects = [
     "::mlir::magicpig::MagicPIGDialect",

@@ -382,3 +382,89 @@ func.func @huge_head_count_mask(%q: tensor<1x2147483647x4x8xf32>, %k: tensor<1x2
   return %o : tensor<1x2147483647x4x8xf32>
 }
 
+
+// -----
+
+// 3-D (torch.bmm) attention whose merges only agree on B * H = 4: the query
+// is 1 sequence of 4 heads, the keys 2 sequences of 2 heads. Batch row 1 of
+// the keys is not the kv head of query head 1 of a group.
+// CHECK-LABEL: func.func @bmm_batch_heads_disagree(
+//   CHECK-NOT:   magicpig.attention
+//       CHECK:   return
+
+func.func @bmm_batch_heads_disagree(%q: tensor<1x4x1x8xf32>, %k: tensor<2x2x16x8xf32>, %v: tensor<1x4x16x8xf32>) -> tensor<1x4x1x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x4x1x8xf32> into tensor<4x1x8xf32>
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<2x2x16x8xf32> into tensor<4x16x8xf32>
+  %kt_init = tensor.empty() : tensor<4x8x16xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<4x16x8xf32>) outs(%kt_init : tensor<4x8x16xf32>) permutation = [0, 2, 1]
+  %s_init = tensor.empty() : tensor<4x1x16xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<4x1x8xf32>, tensor<4x8x16xf32>) outs(%s_zero : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x1x16xf32>) outs(%s_init : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<1x4x16x8xf32> into tensor<4x16x8xf32>
+  %o_init = tensor.empty() : tensor<4x1x8xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
+  // expected-remark @+1 {{declined: the kv heads do not group the query heads statically}}
+  %o3 = linalg.batch_matmul ins(%p, %v3 : tensor<4x1x16xf32>, tensor<4x16x8xf32>) outs(%o_zero : tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
+  %o = tensor.expand_shape %o3 [[0, 1], [2], [3]] output_shape [1, 4, 1, 8] : tensor<4x1x8xf32> into tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
+}
+
+// -----
+
+// 3-D attention whose result is split into [2, 2, S, dv], not the query's
+// [1, 4, S, dv].
+// CHECK-LABEL: func.func @bmm_result_split_differs(
+//   CHECK-NOT:   magicpig.attention
+//       CHECK:   return
+
+func.func @bmm_result_split_differs(%q: tensor<1x4x1x8xf32>, %k: tensor<1x4x16x8xf32>, %v: tensor<1x4x16x8xf32>) -> tensor<2x2x1x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x4x1x8xf32> into tensor<4x1x8xf32>
+  %k3 = tensor.collapse_shape %k [[0, 1], [2], [3]] : tensor<1x4x16x8xf32> into tensor<4x16x8xf32>
+  %kt_init = tensor.empty() : tensor<4x8x16xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<4x16x8xf32>) outs(%kt_init : tensor<4x8x16xf32>) permutation = [0, 2, 1]
+  %s_init = tensor.empty() : tensor<4x1x16xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<4x1x8xf32>, tensor<4x8x16xf32>) outs(%s_zero : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x1x16xf32>) outs(%s_init : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %v3 = tensor.collapse_shape %v [[0, 1], [2], [3]] : tensor<1x4x16x8xf32> into tensor<4x16x8xf32>
+  %o_init = tensor.empty() : tensor<4x1x8xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
+  // expected-remark @+1 {{declined: the attention output is not [B, Hq, (S,) dv] of the query and value}}
+  %o3 = linalg.batch_matmul ins(%p, %v3 : tensor<4x1x16xf32>, tensor<4x16x8xf32>) outs(%o_zero : tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
+  %o = tensor.expand_shape %o3 [[0, 1], [2], [3]] output_shape [2, 2, 1, 8] : tensor<4x1x8xf32> into tensor<2x2x1x8xf32>
+  return %o : tensor<2x2x1x8xf32>
+}
+
+// -----
+
+// 3-D attention whose key repetition merges [B, Hkv, G] in another order
+// ([B, G, Hkv]: query head h would read kv head h mod Hkv, not h / G).
+// CHECK-LABEL: func.func @bmm_groups_before_heads(
+//   CHECK-NOT:   magicpig.attention
+//       CHECK:   return
+
+func.func @bmm_groups_before_heads(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) -> tensor<1x4x1x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x4x1x8xf32> into tensor<4x1x8xf32>
+  %k5_init = tensor.empty() : tensor<1x2x2x16x8xf32>
+  %k5 = linalg.broadcast ins(%k : tensor<1x2x16x8xf32>) outs(%k5_init : tensor<1x2x2x16x8xf32>) dimensions = [1]
+  %k3 = tensor.collapse_shape %k5 [[0, 1, 2], [3], [4]] : tensor<1x2x2x16x8xf32> into tensor<4x16x8xf32>
+  %kt_init = tensor.empty() : tensor<4x8x16xf32>
+  %kt = linalg.transpose ins(%k3 : tensor<4x16x8xf32>) outs(%kt_init : tensor<4x8x16xf32>) permutation = [0, 2, 1]
+  %s_init = tensor.empty() : tensor<4x1x16xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %s = linalg.batch_matmul ins(%q3, %kt : tensor<4x1x8xf32>, tensor<4x8x16xf32>) outs(%s_zero : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x1x16xf32>) outs(%s_init : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %v5_init = tensor.empty() : tensor<1x2x2x16x8xf32>
+  %v5 = linalg.broadcast ins(%v : tensor<1x2x16x8xf32>) outs(%v5_init : tensor<1x2x2x16x8xf32>) dimensions = [2]
+  %v3 = tensor.collapse_shape %v5 [[0, 1, 2], [3], [4]] : tensor<1x2x2x16x8xf32> into tensor<4x16x8xf32>
+  %o_init = tensor.empty() : tensor<4x1x8xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
+  // expected-remark @+1 {{declined: the key heads are merged from 'linalg.broadcast', not from a repetition of the kv heads}}
+  %o3 = linalg.batch_matmul ins(%p, %v3 : tensor<4x1x16xf32>, tensor<4x16x8xf32>) outs(%o_zero : tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
+  %o = tensor.expand_shape %o3 [[0, 1], [2], [3]] output_shape [1, 4, 1, 8] : tensor<4x1x8xf32> into tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
+}

@@ -85,3 +85,44 @@ func.func @rank4_generics(%q: tensor<2x4x4x8xbf16>, %k: tensor<2x4x16x8xbf16>, %
   } -> tensor<2x4x4x8xf32>
   return %o : tensor<2x4x4x8xf32>
 }
+
+// -----
+
+// Attention kept in 3-D from Q.K^T to P.V over kv heads repeated and
+// merged with batch ([1, 2, 2, 16, 8] -> [4, 16, 8]), Q.K^T a batch_matmul
+// that reads K transposed: the key and value roots are the [1, 2, 16, 8]
+// kv heads, with two query heads per group.
+// CHECK-LABEL: func.func @bmm_gqa_transposed_rhs(
+//  CHECK-SAME:     %[[Q:[a-z0-9]+]]: tensor<1x4x1x8xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x16x8xf32>, %[[V:[a-z0-9]+]]: tensor<1x2x16x8xf32>)
+//   CHECK-NOT:   linalg.
+//       CHECK:   %[[OUT:.+]] = magicpig.attention scale(2.500000e-01) ins(%[[Q]], %[[K]], %[[V]] : tensor<1x4x1x8xf32>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf32>)
+//  CHECK-NEXT:   return %[[OUT]]
+func.func @bmm_gqa_transposed_rhs(%q: tensor<1x4x1x8xf32>, %k: tensor<1x2x16x8xf32>, %v: tensor<1x2x16x8xf32>) -> tensor<1x4x1x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %q3 = tensor.collapse_shape %q [[0, 1], [2], [3]] : tensor<1x4x1x8xf32> into tensor<4x1x8xf32>
+  %k5_init = tensor.empty() : tensor<1x2x2x16x8xf32>
+  %k5 = linalg.broadcast ins(%k : tensor<1x2x16x8xf32>) outs(%k5_init : tensor<1x2x2x16x8xf32>) dimensions = [2]
+  %k3 = tensor.collapse_shape %k5 [[0, 1, 2], [3], [4]] : tensor<1x2x2x16x8xf32> into tensor<4x16x8xf32>
+  %s_init = tensor.empty() : tensor<4x1x16xf32>
+  %s_zero = linalg.fill ins(%zero : f32) outs(%s_init : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %s = linalg.batch_matmul
+      indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>,
+                       affine_map<(b, m, n, k) -> (b, n, k)>,
+                       affine_map<(b, m, n, k) -> (b, m, n)>]
+      ins(%q3, %k3 : tensor<4x1x8xf32>, tensor<4x16x8xf32>) outs(%s_zero : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %quarter = arith.constant 0.25 : f32
+  %scaled = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x1x16xf32>) outs(%s_init : tensor<4x1x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.mulf %quarter, %in : f32
+    linalg.yield %m : f32
+  } -> tensor<4x1x16xf32>
+  %p = linalg.softmax dimension(2) ins(%scaled : tensor<4x1x16xf32>) outs(%s_init : tensor<4x1x16xf32>) -> tensor<4x1x16xf32>
+  %v5_init = tensor.empty() : tensor<1x2x2x16x8xf32>
+  %v5 = linalg.broadcast ins(%v : tensor<1x2x16x8xf32>) outs(%v5_init : tensor<1x2x2x16x8xf32>) dimensions = [2]
+  %v3 = tensor.collapse_shape %v5 [[0, 1, 2], [3], [4]] : tensor<1x2x2x16x8xf32> into tensor<4x16x8xf32>
+  %o_init = tensor.empty() : tensor<4x1x8xf32>
+  %o_zero = linalg.fill ins(%zero : f32) outs(%o_init : tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
+  %o3 = linalg.batch_matmul ins(%p, %v3 : tensor<4x1x16xf32>, tensor<4x16x8xf32>) outs(%o_zero : tensor<4x1x8xf32>) -> tensor<4x1x8xf32>
+  %o = tensor.expand_shape %o3 [[0, 1], [2], [3]] output_shape [1, 4, 1, 8] : tensor<4x1x8xf32> into tensor<1x4x1x8xf32>
+  return %o : tensor<1x4x1x8xf32>
+}
