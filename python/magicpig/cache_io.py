@@ -148,6 +148,21 @@ def cache_writes(path):
                             f"space, or set MAGICPIG_CACHE to a writable folder)")
 
 
+def save_if_possible(path, save, what, again):
+    """`save(folder)` into the cache entry `path` (atomic_dir); a read-only
+    or full cache is one note (`what` cannot be cached, it is `again` on
+    each run), not an error. Whether it was saved."""
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with atomic_dir(path) as staging:
+            save(staging)
+        return True
+    except OSError as e:
+        progress(f"cannot cache {what} in {path} ({reason(e)}); it is {again} "
+                 f"on each run")
+        return False
+
+
 def note_rebuild(path, error):
     """The one-line note before a corrupt cache entry is rebuilt."""
     progress(f"the cached {path} is unusable ({reason(error)}); rebuilding it")

@@ -25,7 +25,7 @@ import json
 import os
 import struct
 
-from magicpig.cache_io import atomic_dir, note_rebuild, reason
+from magicpig.cache_io import note_rebuild, reason, save_if_possible
 from magicpig.cli import progress
 from magicpig.errors import MagicPigError
 
@@ -317,14 +317,9 @@ def _convert(path, directory, name, converted):
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.hf_quantizer = None
-    try:
-        os.makedirs(os.path.dirname(converted), exist_ok=True)
-        with atomic_dir(converted) as staging:
-            model.save_pretrained(staging)
-    except OSError as e:  # a read-only or full cache: run without it
-        progress(f"cannot cache the converted model in {converted} ({reason(e)}); "
-                 f"it is converted again on each run")
-        return model
+    if not save_if_possible(converted, model.save_pretrained, "the converted model",
+                            "converted again"):
+        return model  # a read-only or full cache: run without it
     del model
     return _from_converted(converted)
 

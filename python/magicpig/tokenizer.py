@@ -11,8 +11,7 @@ that does not load is built again, and a cache that cannot be written
 
 import os
 
-from magicpig.cache_io import atomic_dir, note_rebuild, reason
-from magicpig.cli import progress
+from magicpig.cache_io import note_rebuild, reason, save_if_possible
 from magicpig.errors import MagicPigError
 
 # transformers must never reach for a model hub (none is reachable here).
@@ -62,13 +61,7 @@ class Tokenizer:
                                 f"{reason(e)}")
         if tok.chat_template is None:
             tok.chat_template = _chat_template(gguf_path)
-        try:
-            os.makedirs(os.path.dirname(saved), exist_ok=True)
-            with atomic_dir(saved) as staging:
-                tok.save_pretrained(staging)
-        except OSError as e:  # a read-only or full cache: run without it
-            progress(f"cannot cache the tokenizer in {saved} ({reason(e)}); "
-                     f"it is built again on each run")
+        save_if_possible(saved, tok.save_pretrained, "the tokenizer", "built again")
         return cls(tok)
 
     @property
