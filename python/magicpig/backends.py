@@ -11,7 +11,6 @@ tensors) and `keys_touched` (a `sparse_decode.KeysTouched`).
 
 import torch
 
-from magicpig.compiled import cache_array
 from magicpig.kv_cache import KVCache
 from magicpig.sparse_decode import KeysTouched, SampledAttention
 
@@ -76,20 +75,13 @@ class CompiledBackend:
 
     def prefill(self, ids):
         logits, k, v, self.index = self.compiled.prefill([ids])
-        self.cache = KVCache(torch.from_numpy(k), torch.from_numpy(v), self.capacity,
-                             self.compiled.cache_dtype)
+        self.cache = self.compiled.new_cache(k, v, self.capacity)
         self.prefill_length = len(ids)
         return torch.from_numpy(logits[0])
 
     def decode(self, token):
         n = self.cache.length
-        # Views of the filled part: the graph's cache arguments accept
-        # strides (magicpig-strided-kv-arguments), so nothing is copied.
-        logits, k_new, v_new, counts = self.compiled.decode(
-            [[token]], n, cache_array(self.cache.keys()),
-            cache_array(self.cache.values()), self.index)
-        # The exported decode returns only the new rows (docs/model-export.md).
-        self.cache.append(torch.from_numpy(k_new), torch.from_numpy(v_new))
+        logits, counts = self.compiled.decode_step(token, self.cache, self.index)
         if self.keys_touched is not None:
             self._count(n + 1, counts)
         return torch.from_numpy(logits[0])

@@ -302,6 +302,22 @@ class CompiledModel:
                              k_cache, v_cache, *index, leading=self.bound_weights)
         return out[0], out[1], out[2], out[3:]
 
+    def new_cache(self, k, v, capacity):
+        """The caller's KVCache of prefill's k, v, in the graph's cache type."""
+        from magicpig.kv_cache import KVCache
+
+        return KVCache(torch.from_numpy(k), torch.from_numpy(v), capacity, self.cache_dtype)
+
+    def decode_step(self, token, cache, index=()):
+        """decode over `cache` (a KVCache: its filled part passed as strided
+        views, nothing copied), then the new rows appended to it ->
+        (logits, retrieve counts)."""
+        logits, k_new, v_new, counts = self.decode(
+            [[token]], cache.length, cache_array(cache.keys()),
+            cache_array(cache.values()), index)
+        cache.append(torch.from_numpy(k_new), torch.from_numpy(v_new))
+        return logits, counts
+
 
 def load_for_model(model, library, attention=None):
     """`library` bound to the parameters of the PyTorch `model` (in

@@ -19,8 +19,6 @@ import dataclasses
 
 import torch
 
-from magicpig.compiled import cache_array
-from magicpig.kv_cache import KVCache
 from magicpig.sampling import next_token
 
 # KV rows allocated at prefill beyond the prompt: a sequence that goes on
@@ -67,8 +65,7 @@ class CompiledEngine:
         ids = request.prompt_ids
         logits, k, v, index = self.compiled.prefill([ids])
         capacity = len(ids) + min(request.max_tokens, INITIAL_HEADROOM)
-        cache = KVCache(torch.from_numpy(k), torch.from_numpy(v), capacity,
-                        self.compiled.cache_dtype)
+        cache = self.compiled.new_cache(k, v, capacity)
         generator = torch.Generator().manual_seed(request.sampling.seed)
         data = _Sequence(cache, index, request.sampling, generator)
         return SequenceState(request, len(ids), data.choose(logits[0]), data)
@@ -86,12 +83,7 @@ class CompiledEngine:
 
     def _decode(self, state):
         seq = state.data
-        n = seq.cache.length
-        # Views of the filled part: the graph takes strided cache arguments.
-        logits, k_new, v_new, _ = self.compiled.decode(
-            [[state.token]], n, cache_array(seq.cache.keys()),
-            cache_array(seq.cache.values()), seq.index)
-        seq.cache.append(torch.from_numpy(k_new), torch.from_numpy(v_new))
+        logits, _ = self.compiled.decode_step(state.token, seq.cache, seq.index)
         state.length = seq.cache.length
         state.token = seq.choose(logits[0])
         return state.token

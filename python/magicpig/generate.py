@@ -316,7 +316,9 @@ def memory_line(backend):
     """The KV cache's and the MagicPIG index's memory after generation."""
     mib = 1 << 20
     cache = backend.cache
-    kind = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}[cache.k.dtype]
+    from magicpig.compiled import CACHE_DTYPES
+
+    kind = next(name for name, dtype in CACHE_DTYPES.items() if dtype == cache.k.dtype)
     line = (f"KV cache: {cache.filled_bytes() / mib:.1f} MiB {kind} for "
             f"{cache.length} tokens ({cache.allocated_bytes() / mib:.1f} MiB allocated)")
     if backend.index:
