@@ -42,7 +42,8 @@ static Value emptyLike(OpBuilder &b, Location loc, Value query, Value sizeOf,
 std::pair<Value, Value>
 mlir::magicpig::attendWithLse(OpBuilder &b, Location loc, Value query,
                               Value key, Value value, FloatAttr scale,
-                              Value firstKey) {
+                              Value firstKey, Value keyLengths,
+                              Value windowStarts) {
   Type f32 = b.getF32Type();
   Value out = emptyLike(b, loc, query, value, 3, f32, true);
   Value lse = emptyLike(b, loc, query, value, 3, f32, false);
@@ -50,7 +51,8 @@ mlir::magicpig::attendWithLse(OpBuilder &b, Location loc, Value query,
     firstKey = arith::ConstantIndexOp::create(b, loc, 0);
   auto attended = WindowAttentionOp::create(
       b, loc, TypeRange{out.getType(), lse.getType()}, query, key, value,
-      firstKey, out, lse, b.getI64IntegerAttr(0), scale);
+      firstKey, out, lse, b.getI64IntegerAttr(0), scale, keyLengths,
+      windowStarts);
   return {attended.getResult(0), attended.getResult(1)};
 }
 

@@ -33,10 +33,13 @@ bool isDecodeAttention(AttentionOp op);
 
 /// Exact attention of `query` [B, Hq, d] over the rows [firstKey, N) of
 /// `key`/`value` (every row without `firstKey`), as (out [B, Hq, dv] f32,
-/// lse [B, Hq] f32): a window_attention with no sink.
+/// lse [B, Hq] f32): a window_attention with no sink. In a padded batch,
+/// `keyLengths` and `windowStarts` are its per-sequence operands.
 std::pair<Value, Value> attendWithLse(OpBuilder &b, Location loc, Value query,
                                       Value key, Value value, FloatAttr scale,
-                                      Value firstKey = {});
+                                      Value firstKey = {},
+                                      Value keyLengths = {},
+                                      Value windowStarts = {});
 
 /// merge of two (out, lse) partial results into an output of `elementType`
 /// and its lse (f32).

@@ -94,6 +94,9 @@ struct AttentionMatch {
   /// Sliding window: the query at position p sees keys p - window < j <= p
   /// (0: no window).
   int64_t window = 0;
+  /// A padded batch of decode queries: sequence b sees keys j < lengths[b]
+  /// and its own key N - 1 (the `[B]` integer argument the mask reads).
+  Value keyLengths;
   /// The key is [B, N, Hkv, d]: the attention reads it transposed.
   bool keyTokensFirst = false;
   Value result;

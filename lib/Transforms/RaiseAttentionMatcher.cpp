@@ -1008,7 +1008,8 @@ void mlir::magicpig::replaceWithAttention(RewriterBase &rewriter,
       rewriter, loc, TypeRange{outType}, match.query, key, match.value,
       init, rewriter.getF32FloatAttr(static_cast<float>(match.scale)),
       match.causal ? rewriter.getUnitAttr() : nullptr,
-      match.window ? rewriter.getI64IntegerAttr(match.window) : nullptr);
+      match.window ? rewriter.getI64IntegerAttr(match.window) : nullptr,
+      match.keyLengths);
   if (match.pv)
     if (auto layer = match.pv->getAttrOfType<IntegerAttr>(kLayerAttr))
       attention->setAttr(kLayerAttr, layer);

@@ -16,6 +16,7 @@
 #include "magicpig/Transforms/GaussianProjection.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -159,6 +160,39 @@ SmallVector<Value> buildIndex(OpBuilder &b, AttentionOp op,
   return {tables.getResult(0), tables.getResult(1), norms.getResult(0), mean};
 }
 
+/// `[B]` i64: sink + offsets[b, 0, 0, 2^K], the first token of each
+/// sequence's window (build_tables hashes the tokens [sink, Np - window),
+/// so the last offset of a table counts them).
+static Value batchWindowStarts(OpBuilder &b, Location loc, Value offsets,
+                               OpFoldResult batch, const SparsifyParams &p) {
+  Type i64 = b.getI64Type();
+  int64_t last = int64_t(1) << p.bits;
+  SmallVector<OpFoldResult> offsetsAt = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                         b.getIndexAttr(0),
+                                         b.getIndexAttr(last)};
+  SmallVector<OpFoldResult> sizes = {batch, b.getIndexAttr(1),
+                                     b.getIndexAttr(1), b.getIndexAttr(1)};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  auto sliceType = RankedTensorType::get(
+      {cast<ShapedType>(offsets.getType()).getDimSize(0)},
+      cast<ShapedType>(offsets.getType()).getElementType());
+  Value counts = tensor::ExtractSliceOp::create(b, loc, sliceType, offsets,
+                                                offsetsAt, sizes, strides);
+  Value init = emptyTensor(b, loc, {batch}, i64);
+  AffineMap identity = b.getMultiDimIdentityMap(1);
+  auto starts = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{counts}, ValueRange{init},
+      ArrayRef<AffineMap>{identity, identity},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value count = arith::ExtSIOp::create(nb, nloc, i64, args[0]);
+        Value sink = arith::ConstantIntOp::create(nb, nloc, i64, p.sink);
+        Value start = arith::AddIOp::create(nb, nloc, count, sink);
+        linalg::YieldOp::create(nb, nloc, start);
+      });
+  return starts.getResult(0);
+}
+
 /// Replaces one decode attention with the sampled graph, reading the index
 /// from `state` = (offsets, indices, norms, mean). Returns the retrieve
 /// count `[B, Hq]` i32.
@@ -219,12 +253,21 @@ Value sparsifyDecode(OpBuilder &b, AttentionOp op, ValueRange state,
   Value hashedEnd = arith::SubIOp::create(b, loc, prefillLength, window);
   Value sink = arith::ConstantIndexOp::create(b, loc, p.sink);
   Value windowStart = arith::MaxSIOp::create(b, loc, hashedEnd, sink);
+  // In a padded batch each sequence has its own prefill length, and the
+  // index buffers are padded to the longest: the window of sequence b
+  // starts at sink + its count of hashed tokens (offsets[b, 0, 0, 2^K]),
+  // and its keys end at its length.
+  Value keyLengths = op.getKeyLengths(), windowStarts;
+  if (keyLengths) {
+    windowStart = sink;
+    windowStarts = batchWindowStarts(b, loc, offsets, B, p);
+  }
   Value windowOutInit = emptyTensor(b, loc, {B, Hq, Dv}, f32);
   Value windowLseInit = emptyTensor(b, loc, {B, Hq}, f32);
   auto windowed = WindowAttentionOp::create(
       b, loc, partialTypes, query, key, value, windowStart, windowOutInit,
-      windowLseInit,
-      b.getI64IntegerAttr(p.sink), op.getScaleAttr());
+      windowLseInit, b.getI64IntegerAttr(p.sink), op.getScaleAttr(),
+      keyLengths, windowStarts);
 
   std::pair<Value, Value> sampledPart{sampled.getResult(0),
                                       sampled.getResult(1)};
@@ -380,6 +423,13 @@ struct MagicPIGSparsifyPass
                << headDim << ", lsh-bits * lsh-tables] = [" << headDim << ", "
                << p.bits << " * " << p.tables << "] exceeds "
                << kMaxProjectionElements << " elements";
+      // The padding of a batch lies between each sequence's cache and its
+      // own key; only the split form (cache, appended rows) separates them.
+      if (op.getKeyLengths() &&
+          !matchAppendedKV(op.getKey(), op.getValue()))
+        return op.emitError(
+            "magicpig-sparsify: a decode attention with 'lengths' must read "
+            "its keys and values as tensor.concat(cache, appended rows)");
       if (isDecodeAttention(op)) {
         IndexTypes types = indexTypesFor(func.getContext(), keyType, p);
         SmallVector<Value> state;

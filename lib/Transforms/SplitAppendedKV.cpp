@@ -38,8 +38,11 @@ static void splitAttention(AttentionOp op, const AppendedKV &kv) {
         b, loc, arith::AddIOp::create(b, loc, cached, fromEnd), zero);
     appendedFirst = arith::MaxSIOp::create(b, loc, fromEnd, zero);
   }
+  // The padding of a batch is in the cache part; the appended rows are
+  // every sequence's own.
   auto cached = attendWithLse(b, loc, query, kv.cacheKey, kv.cacheValue,
-                              op.getScaleAttr(), cacheFirst);
+                              op.getScaleAttr(), cacheFirst,
+                              op.getKeyLengths());
   auto appended = attendWithLse(b, loc, query, kv.appendedKey,
                                 kv.appendedValue, op.getScaleAttr(),
                                 appendedFirst);

@@ -107,6 +107,7 @@ def MagicPIGSparsify : Pass<"magicpig-sparsify", "::mlir::ModuleOp"> {
   let dependentDialects = [
     "::mlir::magicpig::MagicPIGDialect",
     "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect",
   ];
   let options = [

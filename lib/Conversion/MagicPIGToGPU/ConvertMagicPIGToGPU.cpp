@@ -67,6 +67,22 @@ struct ConvertMagicPIGToGPUPass
       return signalPassFailure();
     }
 
+    // The device kernels take one key range for the whole batch.
+    WalkResult padded = root->walk([](Operation *op) {
+      auto attention = dyn_cast<AttentionOp>(op);
+      auto window = dyn_cast<WindowAttentionOp>(op);
+      if ((attention && attention.getKeyLengths()) ||
+          (window && (window.getKeyLengths() || window.getWindowStarts()))) {
+        op->emitOpError() << "convert-magicpig-to-gpu: per-sequence "
+                             "'lengths' and 'starts' (a padded batch) are "
+                             "not supported on the device yet";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (padded.wasInterrupted())
+      return signalPassFailure();
+
     if (failed(checkBufferized(root, getArgument(),
                                "--magicpig-cuda-pipeline")))
       return signalPassFailure();

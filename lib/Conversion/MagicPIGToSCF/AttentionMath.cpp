@@ -20,6 +20,7 @@ static AttentionSpec getCommonAttentionSpec(OpTy op) {
   spec.value = op.getValue();
   spec.output = op.getOutput();
   spec.scale = op.getScale().convertToFloat();
+  spec.keyLengths = op.getKeyLengths();
   return spec;
 }
 
@@ -35,6 +36,7 @@ AttentionSpec mlir::magicpig::getAttentionSpec(WindowAttentionOp op) {
   spec.lse = op.getLse();
   spec.windowStart = op.getWindowStart();
   spec.sinkTokens = static_cast<int64_t>(op.getSinkTokens());
+  spec.windowStarts = op.getWindowStarts();
   return spec;
 }
 

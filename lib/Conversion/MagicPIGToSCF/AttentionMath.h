@@ -31,6 +31,10 @@ struct AttentionSpec {
   float scale = 1.0f;
   bool causal = false;
   int64_t window = 0; // attention only: keys p - window < j <= p (0: all)
+  // A padded batch ([B] integers): keys j >= keyLengths[b] are padding (an
+  // attention still sees its own key N - 1); windowStarts[b] raises
+  // window_attention's windowStart for sequence b.
+  Value keyLengths, windowStarts;
 };
 AttentionSpec getAttentionSpec(AttentionOp op);
 AttentionSpec getAttentionSpec(WindowAttentionOp op);

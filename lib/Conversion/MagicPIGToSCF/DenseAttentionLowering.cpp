@@ -98,6 +98,15 @@ forEachIndex(ImplicitLocOpBuilder &b, Value count,
 // attention and window_attention
 //===----------------------------------------------------------------------===//
 
+/// Element `batch` of a per-sequence `[B]` integer memref as an index, at
+/// least 0.
+static Value loadSequenceBound(ImplicitLocOpBuilder &b, Value bounds,
+                               Value batch) {
+  Value raw = memref::LoadOp::create(b, bounds, ValueRange{batch});
+  Value index = arith::IndexCastOp::create(b, b.getIndexType(), raw);
+  return maxIndex(b, index, constantIndex(b, 0));
+}
+
 namespace {
 /// Sizes and buffers shared by the task loop and the merge loop.
 class AttentionLowering {
@@ -175,6 +184,11 @@ void AttentionLowering::computeSizes() {
         buildWindowSegments(b, numKeys, spec.windowStart, spec.sinkTokens);
     seg0End = segments.firstEnd;
     seg1Begin = segments.secondBegin;
+  } else if (spec.keyLengths) {
+    // A padded batch: segment 0 is the cache [0, N - 1), cut to each
+    // sequence's length in its tasks, segment 1 the step's own key.
+    seg0End = subIndex(b, numKeys, minIndex(b, numKeys, one));
+    seg1Begin = seg0End;
   } else if (spec.window) {
     // Only keys some query's window reaches: from the first query's,
     // max(0, N - S + 1 - W), so the tasks cover S + W - 1 keys, not N.
@@ -238,6 +252,17 @@ void AttentionLowering::buildTask(ImplicitLocOpBuilder &b, Value batch,
     if (spec.window)
       begin = maxIndex(b, begin, range.begin);
     end = minIndex(b, end, range.end);
+  }
+  if (spec.keyLengths) {
+    // Keys from the sequence's length on are padding (an attention's own
+    // key N - 1, in segment 1, is not).
+    Value length = loadSequenceBound(b, spec.keyLengths, batch);
+    Value cut = minIndex(b, end, length);
+    end = spec.lse ? cut : arith::SelectOp::create(b, inSeg0, cut, end);
+  }
+  if (spec.windowStarts) {
+    Value start = loadSequenceBound(b, spec.windowStarts, batch);
+    begin = arith::SelectOp::create(b, inSeg0, begin, maxIndex(b, begin, start));
   }
   end = maxIndex(b, end, begin);
 

@@ -301,6 +301,16 @@ static LogicalResult verifyOutputAndLse(Checker &c, Value q, Value v,
       failed(c.sameBatchAndHeads("query heads", "output", out, "lse", lse)));
 }
 
+/// A per-sequence operand of a padded batch: `[B]` i32 or i64, B the
+/// query's batch.
+static LogicalResult verifySequenceLengths(Checker &c, StringRef name,
+                                           Value v, Value q) {
+  return failure(failed(c.addressable({{name, v}})) ||
+                 failed(c.rank(name, v, 1, "[B]")) ||
+                 failed(c.indexElement(name, v)) ||
+                 failed(c.sameDim("batch", "query", q, 0, name, v, 0)));
+}
+
 LogicalResult AttentionOp::verify() {
   Checker c(*this);
   Value q = getQuery(), k = getKey(), v = getValue(), out = getOutput();
@@ -335,6 +345,16 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << "'window' on a [B, Hq, S, d] query needs "
                               "'causal' (the window ends at the query's own "
                               "position)";
+  }
+  if (Value lengths = getKeyLengths()) {
+    if (getWindow())
+      return emitOpError() << "'lengths' and 'window' together are not "
+                              "supported";
+    if (qRank == 4 && Checker::shaped(q).getDimSize(2) != 1)
+      return emitOpError() << "'lengths' needs a decode query ([B, Hq, d] or "
+                              "[B, Hq, 1, d])";
+    if (failed(verifySequenceLengths(c, "lengths", lengths, q)))
+      return failure();
   }
   if (getCausal() && qRank == 4) {
     int64_t s = Checker::shaped(q).getDimSize(2);
@@ -524,7 +544,10 @@ LogicalResult EstimateOp::verify() {
 LogicalResult WindowAttentionOp::verify() {
   Checker c(*this);
   Value q = getQuery(), k = getKey(), v = getValue();
+  Value lengths = getKeyLengths(), starts = getWindowStarts();
   return failure(
+      (lengths && failed(verifySequenceLengths(c, "lengths", lengths, q))) ||
+      (starts && failed(verifySequenceLengths(c, "starts", starts, q))) ||
       failed(c.sameSemantics()) ||
       failed(c.addressable({{"query", q},
                             {"key", k},

@@ -60,6 +60,14 @@ def MagicPIG_AttentionOp : MagicPIG_Op<"attention"> {
     so its cost is O(W) per query, not O(N). A windowed attention is not
     plain attention: `magicpig-sparsify` leaves it exact.
 
+    With `lengths(%l)` (`[B]` i32 or i64, a decode query only) the batch is
+    a set of sequences of different lengths padded into one cache: sequence
+    `b` attends to keys `j < l[b]` (its cache) and to the last key `N - 1`
+    (the row its own step appended); the keys in between are padding and
+    are never read. A length outside `[0, N - 1]` is clamped to it, which is
+    what the additive mask `0` on `j < l[b] or j >= N - 1`, `-inf`
+    elsewhere, means.
+
     Example:
 
     ```mlir
@@ -76,9 +84,11 @@ def MagicPIG_AttentionOp : MagicPIG_Op<"attention"> {
   let arguments = (ins MagicPIG_Shaped:$query, MagicPIG_Shaped:$key,
                        MagicPIG_Shaped:$value, MagicPIG_Shaped:$output,
                        F32Attr:$scale, UnitAttr:$causal,
-                       OptionalAttr<I64Attr>:$window);
+                       OptionalAttr<I64Attr>:$window,
+                       Optional<MagicPIG_Shaped>:$key_lengths);
   let assemblyFormat = [{
     `scale` `(` $scale `)` (`causal` $causal^)? (`window` `(` $window^ `)`)?
+    (`lengths` `(` $key_lengths^ `:` type($key_lengths) `)`)?
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
               type($value) `)`
     `outs` `(` $output `:` type($output) `)`
@@ -313,7 +323,8 @@ def MagicPIG_EstimateOp : MagicPIG_Op<"estimate"> {
   }];
 }
 
-def MagicPIG_WindowAttentionOp : MagicPIG_Op<"window_attention"> {
+def MagicPIG_WindowAttentionOp : MagicPIG_Op<"window_attention",
+                                             [AttrSizedOperandSegments]> {
   let summary = "exact attention over sink and window tokens, with lse";
   let description = [{
     Exact attention restricted to the key positions
@@ -327,16 +338,26 @@ def MagicPIG_WindowAttentionOp : MagicPIG_Op<"window_attention"> {
     `window_start` is a runtime index (the first token that was not hashed
     at prefill); with `window_start = sink_tokens` this is exact attention
     over the whole cache that also returns its log-sum-exp. An empty `W`
-    gives `out = 0`, `lse = -inf`. Shapes: query `[B, Hq, d]`, key
+    gives `out = 0`, `lse = -inf`.
+
+    A batch of sequences of different lengths padded into one cache adds,
+    per sequence `b`, `lengths(%l)`: only keys `j < l[b]` are attended (the
+    rest of its rows are padding), and `starts(%s)`: its window starts at
+    `max(window_start, s[b])` (the sequence's own first unhashed token).
+    Both are `[B]` i32 or i64. Shapes: query `[B, Hq, d]`, key
     `[B, Hkv, N, d]`, value `[B, Hkv, N, dv]`, output `[B, Hq, dv]`, lse
     `[B, Hq]` f32.
   }];
   let arguments = (ins MagicPIG_Shaped:$query, MagicPIG_Shaped:$key,
                        MagicPIG_Shaped:$value, Index:$window_start,
                        MagicPIG_Shaped:$output, MagicPIG_Shaped:$lse,
-                       I64Attr:$sink_tokens, F32Attr:$scale);
+                       I64Attr:$sink_tokens, F32Attr:$scale,
+                       Optional<MagicPIG_Shaped>:$key_lengths,
+                       Optional<MagicPIG_Shaped>:$window_starts);
   let assemblyFormat = [{
     `sink` `(` $sink_tokens `)` `window_start` `(` $window_start `)`
+    (`lengths` `(` $key_lengths^ `:` type($key_lengths) `)`)?
+    (`starts` `(` $window_starts^ `:` type($window_starts) `)`)?
     `scale` `(` $scale `)`
     `ins` `(` $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
               type($value) `)`
