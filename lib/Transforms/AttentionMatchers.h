@@ -28,6 +28,7 @@
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <string>
+#include <tuple>
 
 namespace mlir::magicpig {
 
@@ -123,6 +124,11 @@ FailureOr<AttentionMatch> matchAttention(Operation *pv, StepClassifier classify,
 inline constexpr llvm::StringLiteral kLayerAttr = "magicpig.layer";
 inline constexpr llvm::StringLiteral kOrdinalAttr = "magicpig.raise_ordinal";
 
+/// Rewrites each tensor.reshape with a computed shape whose static sizes
+/// allow one collapse into that collapse_shape, with its dynamic sizes
+/// asserted (ComputedReshapes.cpp).
+void rewriteComputedReshapes(Operation *root);
+
 /// Replaces `match.result` by one `magicpig.attention`.
 void replaceWithAttention(RewriterBase &rewriter, const AttentionMatch &match);
 
@@ -143,6 +149,19 @@ struct EvaluatedTensor {
 /// value `sizeValue`, evaluated with `sizeValue = size`.
 /// `boundArgument`, when given, is a rank-0 (or scalar) function argument
 /// the tensor reads, evaluated as `boundValue` (decode's position).
+/// What a mask is evaluated with: SSA sizes (matched as the same
+/// computation), sizes of function arguments (`tensor.dim %arg, d`), and
+/// the values of one rank-0 or rank-1 argument.
+struct MaskBindings {
+  SmallVector<std::pair<Value, int64_t>> sizes;
+  SmallVector<std::tuple<Value, int64_t, int64_t>> argumentDims;
+  Value argument;
+  SmallVector<double> argumentValues;
+};
+FailureOr<EvaluatedTensor> evaluateTensorWith(Value tensor,
+                                              MaskBindings bindings,
+                                              int64_t maxElements);
+
 FailureOr<EvaluatedTensor> evaluateTensorAtSize(Value tensor, Value sizeValue,
                                                 int64_t size,
                                                 int64_t maxElements,
@@ -157,6 +176,8 @@ FailureOr<EvaluatedTensor> evaluateTensorAtSize(Value tensor, Value sizeValue,
 struct MaskInputs {
   SmallVector<Value> arguments;
   SmallVector<int64_t> integers;
+  /// (argument, dim) of the sizes it reads from function arguments.
+  SmallVector<std::pair<Value, int64_t>> argumentDims;
 };
 bool collectMaskInputs(Value tensor, MaskInputs &inputs);
 

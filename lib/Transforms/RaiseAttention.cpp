@@ -32,6 +32,7 @@ struct MagicPIGRaiseAttentionPass
   using Base::Base;
 
   void runOnOperation() override {
+    rewriteComputedReshapes(getOperation());
     numberLayers();
     RewritePatternSet patterns(&getContext());
     populateRaiseLinalgAttentionPatterns(patterns);

@@ -278,7 +278,9 @@ private:
   LogicalResult matchValue(const Step &pv, int64_t batchRank, Value &value,
                            int64_t &groups);
   LogicalResult matchMask(const Step &mask, Value scores, bool &causal,
-                          int64_t &window);
+                          int64_t &window, Value &keyLengths);
+  LogicalResult matchPaddingMask(const Step &mask, AffineMap maskMap,
+                                 const MaskInputs &inputs);
   LogicalResult matchResult(Operation *pvOp, int64_t batchRank, Value &result);
   LogicalResult checkShapes(const AttentionMatch &m, int64_t groupsK,
                             int64_t groupsV);
@@ -433,6 +435,46 @@ LogicalResult ChainMatcher::matchQuery(const Step &qk, int64_t batchRank,
 
 /// [B, Hkv * G, N, Y] built by repeating each kv head G times (Llama's
 /// repeat_kv, SDPA's enable_gqa), or any other [B, H, N, Y] tensor (G = 1).
+/// The groups of `groups` with the dims of size 1 (in `shape`) taken out.
+static SmallVector<ReassociationIndices>
+withoutUnitDims(ArrayRef<ReassociationIndices> groups,
+                ArrayRef<int64_t> shape) {
+  SmallVector<ReassociationIndices> kept;
+  for (const ReassociationIndices &group : groups) {
+    ReassociationIndices rest;
+    for (int64_t d : group)
+      if (shape[d] != 1)
+        rest.push_back(d);
+    kept.push_back(rest);
+  }
+  return kept;
+}
+
+/// `x` for collapse_shape(expand_shape(x)) that only inserts and removes
+/// dims of size 1 (torch-mlir's `x[:, :, None]` before a repeat of one):
+/// without those dims, each dim of the expanded tensor is its own group on
+/// both sides, so the pair keeps every element in place.
+static Value peelUnitRoundTrip(Value v) {
+  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
+  auto expand = collapse ? collapse.getSrc().getDefiningOp<tensor::ExpandShapeOp>()
+                         : nullptr;
+  if (!expand || expand.getSrc().getType() != v.getType())
+    return v;
+  ArrayRef<int64_t> shape = expand.getResultType().getShape();
+  SmallVector<ReassociationIndices> in =
+      withoutUnitDims(expand.getReassociationIndices(), shape);
+  SmallVector<ReassociationIndices> out =
+      withoutUnitDims(collapse.getReassociationIndices(), shape);
+  auto singletons = [](ArrayRef<ReassociationIndices> groups) {
+    return llvm::all_of(groups, [](const ReassociationIndices &g) {
+      return g.size() == 1;
+    });
+  };
+  if (in != out || !singletons(in))
+    return v;
+  return expand.getSrc();
+}
+
 LogicalResult ChainMatcher::matchRepeatedHeads(Value v, StringRef name,
                                                Value &root, int64_t &groups) {
   Step merge = classify(v);
@@ -445,7 +487,7 @@ LogicalResult ChainMatcher::matchRepeatedHeads(Value v, StringRef name,
   if (repeat.kind != StepKind::RepeatGroups)
     return fail("the " + name + " heads are merged from " + describe(repeat) +
                 ", not from a repetition of the kv heads");
-  root = repeat.input;
+  root = peelUnitRoundTrip(repeat.input);
   groups = repeat.groups;
   return success();
 }
@@ -659,8 +701,112 @@ static constexpr int64_t kDynamicMaskSizes[] = {1, 2, 3, 5, 8, 13, 64, 257};
 /// argument (decode's position) is accepted for a single query, evaluated
 /// with the argument equal to the query's position N - 1: the decode ABI
 /// (docs/model-export.md) passes the cache length there.
+/// Cache lengths a padding mask is evaluated at, and how many
+/// (argument, dim) sizes it may read (each is tried as batch and as length).
+static constexpr int64_t kPaddingMaskLengths[] = {1, 2, 5, 13, 64};
+static constexpr size_t kMaxPaddingMaskSizes = 6;
+
+/// Whether mask values (read through `map`, shape `maskShape`) are the
+/// padding mask of `lengths` over scores [B, H, 1, N]: row b is 0 on keys
+/// j < lengths[b] and j = N - 1, masked elsewhere.
+static bool isPaddingMask(const EvaluatedTensor &mask, AffineMap map,
+                          Type elementType, ArrayRef<double> lengths) {
+  double lowest = -INFINITY;
+  if (auto ft = dyn_cast<FloatType>(elementType))
+    lowest = llvm::APFloat::getLargest(ft.getFloatSemantics(), true)
+                 .convertToDouble();
+  // The key count: the mask dim the score key dim indexes.
+  int64_t n = -1;
+  bool batchIndexed = false;
+  for (auto [r, expr] : llvm::enumerate(map.getResults()))
+    if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+      if (dim.getPosition() == 3)
+        n = mask.shape[r];
+      batchIndexed |= dim.getPosition() == 0 &&
+                      mask.shape[r] == int64_t(lengths.size());
+    }
+  if (n < 1 || !batchIndexed)
+    return false;
+  for (int64_t b = 0; b < int64_t(lengths.size()); ++b)
+    for (int64_t j = 0; j < n; ++j) {
+      SmallVector<int64_t> at = map.compose({b, 0, 0, j});
+      int64_t linear = 0;
+      for (auto [i, size] : llvm::enumerate(mask.shape)) {
+        if (at[i] < 0 || at[i] >= size)
+          return false;
+        linear = linear * size + at[i];
+      }
+      double m = mask.values[linear];
+      bool masked = m == -INFINITY || m <= lowest;
+      bool visible = j < lengths[b] || j == n - 1;
+      if (visible ? m != 0.0 : !masked)
+        return false;
+    }
+  return true;
+}
+
+/// A decode step of a padded batch: the mask reads one `[B]` integer
+/// argument (the cache lengths) and sizes of arguments, and shows each
+/// sequence its own cache and the key the step appended. The sizes it
+/// reads are either the batch or the cache length; which is which is not
+/// in the IR, so every assignment is tried: at least one must evaluate,
+/// and every one that does must give the padding mask at every evaluated
+/// length and set of lengths (lengths past the cache included, which the
+/// op clamps as the mask does).
+LogicalResult ChainMatcher::matchPaddingMask(const Step &mask,
+                                             AffineMap maskMap,
+                                             const MaskInputs &inputs) {
+  Value lengths = inputs.arguments[0];
+  SmallVector<std::pair<Value, int64_t>> sizes;
+  for (auto read : inputs.argumentDims)
+    if (read != std::make_pair(lengths, int64_t(0)))
+      sizes.push_back(read);
+  if (sizes.size() > kMaxPaddingMaskSizes)
+    return fail("the padding mask reads more argument sizes than can be "
+                "tried");
+  Type elementType = shapeOf(mask.other).getElementType();
+  bool anyEvaluated = false;
+  for (uint64_t roles = 0; roles < (uint64_t(1) << sizes.size()); ++roles) {
+    bool evaluated = true;
+    for (int64_t m : kPaddingMaskLengths) {
+      double half = static_cast<double>(m / 2);
+      SmallVector<SmallVector<double>> batches = {
+          {double(m)}, {0.0, half, double(m)}, {double(m + 3), -1.0}};
+      for (const SmallVector<double> &batch : batches) {
+        MaskBindings bindings;
+        int64_t count = batch.size();
+        bindings.argumentDims.push_back({lengths, 0, count});
+        for (auto [i, read] : llvm::enumerate(sizes))
+          bindings.argumentDims.push_back(
+              {read.first, read.second, (roles >> i) & 1 ? m : count});
+        bindings.argument = lengths;
+        bindings.argumentValues = batch;
+        FailureOr<EvaluatedTensor> values =
+            evaluateTensorWith(mask.other, std::move(bindings),
+                               kMaxMaskElements);
+        if (failed(values)) {
+          evaluated = false;
+          break;
+        }
+        if (!isPaddingMask(*values, maskMap, elementType, batch))
+          return fail("the additive mask reads per-sequence lengths but is "
+                      "not the padding mask of a decode batch (sequence b "
+                      "sees keys j < lengths[b] and its own key N - 1)");
+      }
+      if (!evaluated)
+        break;
+    }
+    anyEvaluated |= evaluated;
+  }
+  if (!anyEvaluated)
+    return fail("the additive mask reads per-sequence lengths, but its "
+                "computation could not be evaluated");
+  return success();
+}
+
 LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
-                                      bool &causal, int64_t &window) {
+                                      bool &causal, int64_t &window,
+                                      Value &keyLengths) {
   ShapedType scoresType = shapeOf(scores);
   ShapedType maskType = shapeOf(mask.other);
   if (scoresType.getRank() != mask.otherMap.getNumDims() ||
@@ -705,11 +851,26 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
                                 elementType, scoresType.getShape(), rows)))
       return fail("the mask is not indexed by the score positions");
   } else {
+    MaskInputs inputs;
+    if (!collectMaskInputs(mask.other, inputs))
+      return fail(notConstant);
+    // A padded decode batch: the mask reads a [B] integer argument.
+    if (inputs.arguments.size() == 1 && scoresType.getDimSize(2) == 1) {
+      auto type = dyn_cast<RankedTensorType>(inputs.arguments[0].getType());
+      if (type && type.getRank() == 1 &&
+          type.getElementType().isSignlessInteger()) {
+        if (failed(matchPaddingMask(mask, maskMap, inputs)))
+          return failure();
+        causal = false;
+        window = 0;
+        keyLengths = inputs.arguments[0];
+        return success();
+      }
+    }
     if (scoresType.isDynamicDim(0) || scoresType.isDynamicDim(1))
       return fail("a mask is added to scores of dynamic batch or head count");
     Value size = dynamicSizeOf(mask.other);
-    MaskInputs inputs;
-    if (!size || !collectMaskInputs(mask.other, inputs))
+    if (!size)
       return fail(notConstant);
     // Decode's position: a rank-0 integer argument, for one query.
     Value position;
@@ -948,7 +1109,8 @@ FailureOr<AttentionMatch> ChainMatcher::match(Operation *pvOp) {
   m.pv = pvOp;
   if (failed(checkShapes(m, groupsK, groupsV)))
     return failure();
-  if (mask.op && failed(matchMask(mask, scores, m.causal, m.window)))
+  if (mask.op &&
+      failed(matchMask(mask, scores, m.causal, m.window, m.keyLengths)))
     return failure();
   // A causal mask over one query position masks nothing (a [B, Hq, d]
   // query's window needs no `causal`; a [B, Hq, 1, d] one keeps it).

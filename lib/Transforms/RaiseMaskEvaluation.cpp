@@ -138,11 +138,54 @@ bool sameComputation(Value a, Value b, int depth = 0) {
 
 class Evaluator {
 public:
-  explicit Evaluator(int64_t maxElements, Value sizeValue = {},
-                     int64_t size = 0, Value boundArgument = {},
-                     double boundValue = 0.0)
-      : maxElements(maxElements), sizeValue(sizeValue), size(size),
-        boundArgument(boundArgument), boundValue(boundValue) {}
+  explicit Evaluator(int64_t maxElements, MaskBindings bindings = {})
+      : maxElements(maxElements), bindings(std::move(bindings)) {}
+
+  /// An index or integer scalar computed from constants, bound sizes and
+  /// bound argument dims (`tensor.dim`), through casts and + - *.
+  std::optional<int64_t> evaluateIndex(Value v, int depth = 0) {
+    if (depth > 16)
+      return std::nullopt;
+    for (auto [value, size] : bindings.sizes)
+      if (sameComputation(v, value))
+        return size;
+    IntegerAttr constant;
+    if (matchPattern(v, m_Constant(&constant)))
+      return constant.getValue().getSExtValue();
+    Operation *op = v.getDefiningOp();
+    if (!op)
+      return std::nullopt;
+    if (auto dim = dyn_cast<tensor::DimOp>(op)) {
+      std::optional<int64_t> index = dim.getConstantIndex();
+      if (!index)
+        return std::nullopt;
+      auto type = cast<ShapedType>(dim.getSource().getType());
+      if (*index < 0 || *index >= type.getRank())
+        return std::nullopt;
+      if (!type.isDynamicDim(*index))
+        return type.getDimSize(*index);
+      for (auto [argument, d, size] : bindings.argumentDims)
+        if (argument == dim.getSource() && d == *index)
+          return size;
+      return std::nullopt;
+    }
+    if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
+            arith::ExtUIOp>(op))
+      return evaluateIndex(op->getOperand(0), depth + 1);
+    if (!isa<arith::AddIOp, arith::SubIOp, arith::MulIOp>(op))
+      return std::nullopt;
+    std::optional<int64_t> x = evaluateIndex(op->getOperand(0), depth + 1);
+    std::optional<int64_t> y = evaluateIndex(op->getOperand(1), depth + 1);
+    if (!x || !y)
+      return std::nullopt;
+    int64_t r;
+    bool overflow = isa<arith::AddIOp>(op)   ? llvm::AddOverflow(*x, *y, r)
+                    : isa<arith::SubIOp>(op) ? llvm::SubOverflow(*x, *y, r)
+                                             : llvm::MulOverflow(*x, *y, r);
+    if (overflow)
+      return std::nullopt;
+    return r;
+  }
 
   /// The shape of `v` with its dynamic sizes resolved through the ops that
   /// create it; a dynamic size that is not `sizeValue` fails.
@@ -160,12 +203,16 @@ public:
           shape.push_back(cast<IntegerAttr>(attr).getInt());
           continue;
         }
-        if (!sizeValue || !sameComputation(cast<Value>(ofr), sizeValue))
+        std::optional<int64_t> size = evaluateIndex(cast<Value>(ofr));
+        if (!size || *size < 0)
           return std::nullopt;
-        shape.push_back(size);
+        shape.push_back(*size);
       }
       return shape;
     };
+    if (v == bindings.argument && type.getRank() == 1)
+      return SmallVector<int64_t>{
+          static_cast<int64_t>(bindings.argumentValues.size())};
     Operation *op = v.getDefiningOp();
     if (!op)
       return std::nullopt;
@@ -226,8 +273,9 @@ private:
     int64_t count = 1;
     for (int64_t n : shape)
       count *= n;
-    if (boundArgument && v == boundArgument && count == 1)
-      return SmallVector<double>{boundValue};
+    if (bindings.argument && v == bindings.argument &&
+        count == int64_t(bindings.argumentValues.size()))
+      return bindings.argumentValues;
     DenseElementsAttr dense;
     if (matchPattern(v, m_Constant(&dense))) {
       SmallVector<double> values;
@@ -298,13 +346,18 @@ private:
         if (elements != int64_t(tensors.back()->size()))
           return std::nullopt;
         shapes.back() = *xShape;
-      } else if (boundArgument && x == boundArgument) {
-        scalars.back() = boundValue;
+      } else if (bindings.argument && x == bindings.argument &&
+                 bindings.argumentValues.size() == 1) {
+        scalars.back() = bindings.argumentValues[0];
       } else {
         Attribute attr;
-        if (!matchPattern(x, m_Constant(&attr)))
+        if (matchPattern(x, m_Constant(&attr))) {
+          scalars.back() = valueOf(attr);
+        } else if (std::optional<int64_t> i = evaluateIndex(x)) {
+          scalars.back() = static_cast<double>(*i);
+        } else {
           return std::nullopt;
-        scalars.back() = valueOf(attr);
+        }
       }
     }
     int64_t count = 1;
@@ -352,6 +405,10 @@ private:
       Attribute attr; // constants captured from outside the body
       if (matchPattern(x, m_Constant(&attr)) && !isa<ElementsAttr>(attr))
         return valueOf(attr);
+      // ... and sizes (decode's cache length, compared with positions).
+      if (x.getParentRegion() != body->getParent())
+        if (std::optional<int64_t> i = evaluateIndex(x))
+          return static_cast<double>(*i);
       return std::nullopt;
     };
     for (Operation &op : body->without_terminator()) {
@@ -381,10 +438,7 @@ private:
   }
 
   int64_t maxElements;
-  Value sizeValue; // the one dynamic size, bound to `size`
-  int64_t size;
-  Value boundArgument; // a rank-0 argument, bound to `boundValue`
-  double boundValue;
+  MaskBindings bindings;
   llvm::DenseMap<Value, std::unique_ptr<SmallVector<double>>> cache;
 };
 
@@ -402,7 +456,19 @@ mlir::magicpig::evaluateConstantTensor(Value tensor, int64_t maxElements) {
 FailureOr<EvaluatedTensor> mlir::magicpig::evaluateTensorAtSize(
     Value tensor, Value sizeValue, int64_t size, int64_t maxElements,
     Value boundArgument, double boundValue) {
-  Evaluator evaluator(maxElements, sizeValue, size, boundArgument, boundValue);
+  MaskBindings bindings;
+  bindings.sizes.push_back({sizeValue, size});
+  if (boundArgument) {
+    bindings.argument = boundArgument;
+    bindings.argumentValues.push_back(boundValue);
+  }
+  return evaluateTensorWith(tensor, std::move(bindings), maxElements);
+}
+
+FailureOr<EvaluatedTensor>
+mlir::magicpig::evaluateTensorWith(Value tensor, MaskBindings bindings,
+                                   int64_t maxElements) {
+  Evaluator evaluator(maxElements, std::move(bindings));
   const SmallVector<double> *values = evaluator.evaluate(tensor);
   std::optional<SmallVector<int64_t>> shape = evaluator.shapeOf(tensor);
   if (!values || !shape)
@@ -456,8 +522,14 @@ bool mlir::magicpig::collectMaskInputs(Value tensor, MaskInputs &inputs) {
     if (!visited.insert(op).second)
       continue;
     // A size read from an argument's shape is not a read of its values.
-    if (isa<tensor::DimOp>(op))
+    if (auto dim = dyn_cast<tensor::DimOp>(op)) {
+      std::optional<int64_t> index = dim.getConstantIndex();
+      std::pair<Value, int64_t> read = {dim.getSource(), index.value_or(-1)};
+      if (isa<BlockArgument>(dim.getSource()) && index &&
+          !llvm::is_contained(inputs.argumentDims, read))
+        inputs.argumentDims.push_back(read);
       continue;
+    }
     IntegerAttr integer;
     if (matchPattern(v, m_Constant(&integer)) && integer.getType().isIntOrIndex() &&
         !integer.getType().isInteger(1))

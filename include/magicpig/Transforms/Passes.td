@@ -57,9 +57,19 @@ def MagicPIGRaiseAttention : Pass<"magicpig-raise-attention"> {
     `[1, B*H, S, N]` scores; merges that do not group batch with heads in
     the query's order (heads with tokens, another split of B*H, groups
     before kv heads) are declined.
+
+    A decode batch of sequences of different lengths, padded into one
+    cache, is raised with `lengths`: its mask reads a `[B]` integer
+    argument and shows sequence b the keys `j < lengths[b]` and its own
+    key (checked by evaluating the mask at several batches, lengths and
+    cache sizes). A `tensor.reshape` of a computed shape that can only be
+    a collapse (torch-mlir's form of a view with two dynamic sizes, as a
+    head repetition with a dynamic batch is) is read as that collapse,
+    its dynamic sizes asserted at run time.
   }];
   let dependentDialects = [
     "::mlir::magicpig::MagicPIGDialect",
+    "::mlir::cf::ControlFlowDialect",
     "::mlir::tensor::TensorDialect",
     "::mlir::linalg::LinalgDialect",
   ];
