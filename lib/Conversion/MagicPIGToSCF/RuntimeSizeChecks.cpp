@@ -122,6 +122,8 @@ static void check(SizeChecks &c, AttentionOp op) {
   Value q = op.getQuery(), k = op.getKey(), out = op.getOutput();
   checkQueryKeyValue(c, q, k, op.getValue());
   checkOutput(c, q, op.getValue(), out);
+  if (Value lengths = op.getKeyLengths())
+    c.sameDim("batch", "query", q, 0, "lengths", lengths, 0);
   if (!op.hasQueryLength())
     return;
   c.sameDim("query length", "query", q, 2, "output", out, 2);
@@ -135,6 +137,10 @@ static void check(SizeChecks &c, WindowAttentionOp op) {
   checkQueryKeyValue(c, q, op.getKey(), op.getValue());
   checkOutput(c, q, op.getValue(), out);
   c.sameBatchAndHeads("query heads", "output", out, "lse", op.getLse());
+  if (Value lengths = op.getKeyLengths())
+    c.sameDim("batch", "query", q, 0, "lengths", lengths, 0);
+  if (Value starts = op.getWindowStarts())
+    c.sameDim("batch", "query", q, 0, "starts", starts, 0);
 }
 
 static void check(SizeChecks &c, MergeOp op) {

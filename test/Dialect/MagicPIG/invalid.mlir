@@ -900,3 +900,48 @@ func.func @case94(%k: tensor<4294967296x4294967296x1x8xf16>, %n: tensor<42949672
   magicpig.key_norms ins(%k : tensor<4294967296x4294967296x1x8xf16>) outs(%n : tensor<4294967296x4294967296x1xf32>) -> tensor<4294967296x4294967296x1xf32>
   return
 }
+
+// -----
+
+// lengths of another batch
+func.func @case95(%q: tensor<2x4x8xf32>, %k: tensor<2x2x16x8xf32>, %o: tensor<2x4x8xf32>, %len: tensor<3xi64>) {
+  // expected-error @+1 {{batch mismatch: 'query' has 2 but 'lengths' has 3}}
+  magicpig.attention scale(0.35) lengths(%len : tensor<3xi64>) ins(%q, %k, %k : tensor<2x4x8xf32>, tensor<2x2x16x8xf32>, tensor<2x2x16x8xf32>) outs(%o : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+// lengths that are not integers
+func.func @case96(%q: tensor<2x4x8xf32>, %k: tensor<2x2x16x8xf32>, %o: tensor<2x4x8xf32>, %len: tensor<2xf32>) {
+  // expected-error @+1 {{'lengths' element type must be i32 or i64, got 'f32'}}
+  magicpig.attention scale(0.35) lengths(%len : tensor<2xf32>) ins(%q, %k, %k : tensor<2x4x8xf32>, tensor<2x2x16x8xf32>, tensor<2x2x16x8xf32>) outs(%o : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+// lengths on queries that are not one decode step
+func.func @case97(%q: tensor<2x4x3x8xf32>, %k: tensor<2x2x16x8xf32>, %o: tensor<2x4x3x8xf32>, %len: tensor<2xi64>) {
+  // expected-error @+1 {{'lengths' needs a decode query ([B, Hq, d] or [B, Hq, 1, d])}}
+  magicpig.attention scale(0.35) causal lengths(%len : tensor<2xi64>) ins(%q, %k, %k : tensor<2x4x3x8xf32>, tensor<2x2x16x8xf32>, tensor<2x2x16x8xf32>) outs(%o : tensor<2x4x3x8xf32>) -> tensor<2x4x3x8xf32>
+  return
+}
+
+// -----
+
+// lengths with a sliding window
+func.func @case98(%q: tensor<2x4x8xf32>, %k: tensor<2x2x16x8xf32>, %o: tensor<2x4x8xf32>, %len: tensor<2xi64>) {
+  // expected-error @+1 {{'lengths' and 'window' together are not supported}}
+  magicpig.attention scale(0.35) window(4) lengths(%len : tensor<2xi64>) ins(%q, %k, %k : tensor<2x4x8xf32>, tensor<2x2x16x8xf32>, tensor<2x2x16x8xf32>) outs(%o : tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+  return
+}
+
+// -----
+
+// window starts of rank 2
+func.func @case99(%ws: index, %q: tensor<2x4x8xf32>, %k: tensor<2x2x16x8xf32>, %o: tensor<2x4x8xf32>, %l: tensor<2x4xf32>, %s: tensor<2x1xi32>) {
+  // expected-error @+1 {{'starts' must have rank 1 ([B]), got rank 2}}
+  magicpig.window_attention sink(4) window_start(%ws) starts(%s : tensor<2x1xi32>) scale(0.35) ins(%q, %k, %k : tensor<2x4x8xf32>, tensor<2x2x16x8xf32>, tensor<2x2x16x8xf32>) outs(%o, %l : tensor<2x4x8xf32>, tensor<2x4xf32>) -> tensor<2x4x8xf32>, tensor<2x4xf32>
+  return
+}

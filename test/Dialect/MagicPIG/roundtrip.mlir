@@ -140,3 +140,22 @@ func.func @merge(%a: tensor<2x4x64xf32>, %la: tensor<2x4xf32>, %b: tensor<2x4x64
            -> tensor<2x4x64xbf16>, tensor<2x4xf32>
   return %r#0, %r#1 : tensor<2x4x64xbf16>, tensor<2x4xf32>
 }
+
+// A padded decode batch: per-sequence lengths and window starts.
+// CHECK-LABEL: func @padded_batch
+//  CHECK-SAME: (%[[LEN:[a-zA-Z0-9]+]]: tensor<?xi64>, %[[ST:[a-zA-Z0-9]+]]: tensor<?xi32>
+//       CHECK:   magicpig.attention scale(1.250000e-01) lengths(%[[LEN]] : tensor<?xi64>) ins(
+//       CHECK:   magicpig.window_attention sink(4) window_start(%{{.+}}) lengths(%[[LEN]] : tensor<?xi64>) starts(%[[ST]] : tensor<?xi32>) scale(1.250000e-01) ins(
+func.func @padded_batch(%len: tensor<?xi64>, %starts: tensor<?xi32>, %ws: index,
+                        %q: tensor<?x4x64xf32>, %k: tensor<?x2x?x64xbf16>,
+                        %o: tensor<?x4x64xf32>, %l: tensor<?x4xf32>)
+    -> (tensor<?x4x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>) {
+  %a = magicpig.attention scale(0.125) lengths(%len : tensor<?xi64>)
+    ins(%q, %k, %k : tensor<?x4x64xf32>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>)
+    outs(%o : tensor<?x4x64xf32>) -> tensor<?x4x64xf32>
+  %w:2 = magicpig.window_attention sink(4) window_start(%ws) lengths(%len : tensor<?xi64>)
+    starts(%starts : tensor<?xi32>) scale(0.125)
+    ins(%q, %k, %k : tensor<?x4x64xf32>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>)
+    outs(%o, %l : tensor<?x4x64xf32>, tensor<?x4xf32>) -> tensor<?x4x64xf32>, tensor<?x4xf32>
+  return %a, %w#0, %w#1 : tensor<?x4x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>
+}

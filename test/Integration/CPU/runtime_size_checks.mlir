@@ -32,6 +32,8 @@
 // RUN: | FileCheck %s --check-prefix=WINDOW
 // RUN: not --crash magicpig-run %t.mlir -e merge_lse -entry-point-result=void 2>&1 \
 // RUN: | FileCheck %s --check-prefix=MERGE
+// RUN: not --crash magicpig-run %t.mlir -e attention_lengths -entry-point-result=void 2>&1 \
+// RUN: | FileCheck %s --check-prefix=LENGTHS
 
 // AGREE: all sizes agree
 // CENTER: magicpig.center_keys: sequence length mismatch between 'key' and 'centered'
@@ -44,6 +46,7 @@
 // HEADS: magicpig.attention: query heads of 'query' must be a multiple of the kv heads of 'key'
 // WINDOW: magicpig.window_attention: query heads mismatch between 'output' and 'lse'
 // MERGE: magicpig.merge: lse shape mismatch between 'output_a' and 'lse_a'
+// LENGTHS: magicpig.attention: batch mismatch between 'query' and 'lengths'
 
 // A [1, 1, n, 8] f32 buffer of ones.
 func.func @keys(%n: index) -> memref<1x1x?x8xf32> {
@@ -219,5 +222,26 @@ func.func @agree() {
   func.call @tables(%c2, %c64) : (index, index) -> ()
   func.call @attend(%c4, %c2, %c16, %c16) : (index, index, index, index) -> ()
   vector.print str "all sizes agree\n"
+  return
+}
+
+// A padded batch of one sequence with the lengths of none: reading
+// lengths[0] would be out of bounds.
+func.func @attention_lengths() {
+  %c0 = arith.constant 0 : index
+  %c2 = arith.constant 2 : index
+  %c16 = arith.constant 16 : index
+  %one = arith.constant 1.0 : f32
+  %q = memref.alloc(%c2) : memref<1x?x8xf32>
+  linalg.fill ins(%one : f32) outs(%q : memref<1x?x8xf32>)
+  %k = func.call @keys(%c16) : (index) -> memref<1x1x?x8xf32>
+  %out = memref.alloc(%c2) : memref<1x?x8xf32>
+  %len = memref.alloc(%c0) : memref<?xi64>
+  %q1 = memref.cast %q : memref<1x?x8xf32> to memref<?x?x8xf32>
+  %k1 = memref.cast %k : memref<1x1x?x8xf32> to memref<?x1x?x8xf32>
+  %o1 = memref.cast %out : memref<1x?x8xf32> to memref<?x?x8xf32>
+  magicpig.attention scale(0.5) lengths(%len : memref<?xi64>)
+    ins(%q1, %k1, %k1 : memref<?x?x8xf32>, memref<?x1x?x8xf32>, memref<?x1x?x8xf32>)
+    outs(%o1 : memref<?x?x8xf32>)
   return
 }
