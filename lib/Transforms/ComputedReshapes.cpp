@@ -18,7 +18,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 
 using namespace mlir;
 using namespace mlir::magicpig;
@@ -53,6 +55,20 @@ uniqueCollapse(ArrayRef<int64_t> source, ArrayRef<int64_t> result) {
   return groups;
 }
 
+/// Dim `d` of `v`, from the sizes its op was built with where it can say
+/// (a linalg op's init): a tensor.dim of `v` itself would keep a head
+/// repetition that raising leaves dead alive, and with it a copy of the
+/// cache.
+static Value sizeOf(OpBuilder &b, Location loc, Value v, int64_t d) {
+  auto result = dyn_cast<OpResult>(v);
+  ReifiedRankedShapedTypeDims shapes;
+  if (result && isa<ReifyRankedShapedTypeOpInterface>(result.getOwner()) &&
+      succeeded(reifyResultShapes(b, result.getOwner(), shapes)))
+    return getValueOrCreateConstantIndexOp(
+        b, loc, shapes[result.getResultNumber()][d]);
+  return tensor::DimOp::create(b, loc, v, d);
+}
+
 void mlir::magicpig::rewriteComputedReshapes(Operation *root) {
   SmallVector<tensor::ReshapeOp> reshapes;
   root->walk([&](tensor::ReshapeOp op) { reshapes.push_back(op); });
@@ -73,7 +89,7 @@ void mlir::magicpig::rewriteComputedReshapes(Operation *root) {
       if (!resultType.isDynamicDim(i))
         continue;
       Value wanted = shape.getElements()[i];
-      Value kept = tensor::DimOp::create(b, loc, op.getSource(), group[0]);
+      Value kept = sizeOf(b, loc, op.getSource(), group[0]);
       if (!wanted.getType().isIndex())
         kept = arith::IndexCastOp::create(b, loc, wanted.getType(), kept);
       Value same = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,

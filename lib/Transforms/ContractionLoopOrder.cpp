@@ -22,35 +22,9 @@ namespace mlir::magicpig {
 } // namespace mlir::magicpig
 
 using namespace mlir;
+using namespace mlir::magicpig;
 
 namespace {
-
-/// True for an op that only moves elements of its single input: a
-/// linalg.transpose, a linalg.broadcast, or an all-parallel linalg.generic
-/// whose body yields its input, or its input widened by arith.extf (a
-/// magicpig-narrow-weights weight), and whose output map is a permutation.
-bool isPureCopy(Operation *op) {
-  auto linalgOp = dyn_cast_or_null<linalg::LinalgOp>(op);
-  if (!linalgOp || !linalgOp.hasPureTensorSemantics() ||
-      linalgOp.getNumDpsInputs() != 1 || linalgOp.getNumDpsInits() != 1)
-    return false;
-  if (isa<linalg::TransposeOp, linalg::BroadcastOp>(op))
-    return true;
-  auto generic = dyn_cast<linalg::GenericOp>(op);
-  if (!generic || generic.getNumParallelLoops() != generic.getNumLoops() ||
-      !generic.getIndexingMapsArray()[1].isPermutation() ||
-      !generic.getIndexingMapsArray()[0].isProjectedPermutation())
-    return false;
-  Block &body = generic.getRegion().front();
-  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
-  if (!yield || yield.getNumOperands() != 1)
-    return false;
-  Value yielded = yield.getOperand(0);
-  if (auto widen = yielded.getDefiningOp<arith::ExtFOp>();
-      widen && body.getOperations().size() == 2)
-    return widen.getIn() == body.getArgument(0);
-  return body.getOperations().size() == 1 && yielded == body.getArgument(0);
-}
 
 /// Fuses every single-use pure-copy producer of an input of `generic` into
 /// it, so the contraction reads the copied tensor's source through a
@@ -139,6 +113,7 @@ struct MagicPIGContractionLoopOrderPass
   using Base::Base;
 
   void runOnOperation() override {
+    readBatchAsRows(getOperation());
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](Operation *op) {
       // The named forms: their loops are (batch,) i, j, k whatever their

@@ -14,6 +14,7 @@
 #include "AttentionMatchers.h"
 #include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -38,6 +39,14 @@ struct MagicPIGRaiseAttentionPass
     populateRaiseLinalgAttentionPatterns(patterns);
     populateRaiseTosaAttentionPatterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // Sizes that the exported code read from the raised chains (a computed
+    // reshape's shape, asserts) are read from what those chains were
+    // computed from, so the chains die; a dead concatenation of the cache
+    // kept alive by a tensor.dim would still copy the cache.
+    RewritePatternSet sizes(&getContext());
+    memref::populateResolveRankedShapedTypeResultDimsPatterns(sizes);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(sizes))))
       return signalPassFailure();
     remarkDeclined();
     getOperation()->walk([](Operation *op) {
