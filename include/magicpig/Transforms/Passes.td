@@ -332,6 +332,11 @@ def MagicPIGContractionLoopOrder : Pass<"magicpig-contraction-loop-order"> {
     every weight matrix twice before reading it. This pass generalizes each
     matmul into a `linalg.generic` and then:
 
+    0. A batch_matmul of a dynamic batch of single rows (`[B, 1, K]`, a
+       batched decode step's projection) against a broadcast weight is
+       first read as the B rows of one batch (`[1, B, K]`), the form of a
+       prefill's projections, so the weight is read once for the batch.
+
     1. Fuses each single-use producer of an input that only moves elements
        (`linalg.transpose`, `linalg.broadcast`, or an all-parallel generic
        whose body yields its input) into the contraction with upstream
