@@ -264,6 +264,12 @@ class CompiledModel:
         functions = info["functions"]
         self.prefill_fn = entry_point(self.library, functions, "prefill", library_path)
         self.decode_fn = entry_point(self.library, functions, "decode", library_path)
+        # A padded batch per call (docs/ABI.md); graphs of a static export
+        # have none.
+        self.decode_batch_fn = None
+        if "decode_batch" in functions:
+            self.decode_batch_fn = entry_point(self.library, functions, "decode_batch",
+                                               library_path)
         self.attention = info["attention"]
         self.options = info["options"]
         self.sparse_layers = info["sparse_layers"]
@@ -301,6 +307,43 @@ class CompiledModel:
                              np.asarray(position, dtype=np.int64),
                              k_cache, v_cache, *index, leading=self.bound_weights)
         return out[0], out[1], out[2], out[3:]
+
+    def decode_batch(self, tokens, positions, k_cache, v_cache, index=()):
+        """One step of a padded batch: tokens `[B, 1]`, positions `[B]`
+        (sequence b's cache rows), k_cache, v_cache `[L, B, Hkv, M, d]`,
+        the index buffers stacked along B -> (logits `[B, V]`, k_new,
+        v_new, retrieve counts), as `decode`."""
+        if self.decode_batch_fn is None:
+            raise MagicPigError("this graph has no decode_batch (a static export, or "
+                                "one from before batched decoding): re-export it")
+        if len(index) != 4 * self.sparse_layers:
+            raise MagicPigError(f"decode_batch needs {4 * self.sparse_layers} index "
+                                f"buffers, got {len(index)}")
+        positions = np.asarray(positions, dtype=np.int64).reshape(-1)
+        if k_cache.shape[1] != positions.shape[0] or (
+                positions.size and (positions.min() < 0
+                                    or positions.max() > k_cache.shape[3])):
+            raise MagicPigError(f"positions {positions.tolist()} do not fit a cache of "
+                                f"{k_cache.shape[1]} sequences and {k_cache.shape[3]} rows")
+        out = self.decode_batch_fn(np.asarray(tokens, dtype=np.int64).reshape(-1, 1),
+                                   positions, k_cache, v_cache, *index,
+                                   leading=self.bound_weights)
+        return out[0], out[1], out[2], out[3:]
+
+    def new_batch_cache(self):
+        """An empty BatchCache in the graph's cache type."""
+        from magicpig.batch_cache import BatchCache
+
+        return BatchCache(self.cache_dtype)
+
+    def decode_batch_step(self, tokens, batch):
+        """decode_batch over a BatchCache (one token per slot, in slot
+        order), then each sequence's new rows appended -> (logits `[B, V]`,
+        retrieve counts)."""
+        positions, k, v, index = batch.arguments()
+        logits, k_new, v_new, counts = self.decode_batch(tokens, positions, k, v, index)
+        batch.append(k_new, v_new)
+        return logits, counts
 
     def new_cache(self, k, v, capacity):
         """The caller's KVCache of prefill's k, v, in the graph's cache type."""

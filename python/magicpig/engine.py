@@ -7,18 +7,21 @@ one step of every running sequence at once.
     engine.release(state)            frees the sequence's cache
 
 `magicpig.scheduler` only sees this interface. `CompiledEngine` runs a
-magicpig-compile graph that decodes one sequence per call, so its
-`decode_step` loops over the sequences, each with its own KV cache and, for
-MagicPIG, its own index (the buffers its prefill returned, docs/ABI.md).
-A graph with a dynamic batch can replace the loop by one call without
-changing the scheduler or the server. Not thread-safe: one thread (the
-scheduler's worker) owns an engine.
+magicpig-compile graph. With the graph's `decode_batch` (every dynamic
+export has it) the running sequences share one padded batch
+(`magicpig.batch_cache.BatchCache`: each sequence's K/V rows and MagicPIG
+index in its own slot, docs/ABI.md), and a step is one graph call for all
+of them: the weights are read once per step, not once per sequence.
+Without it (a static export) `decode_step` calls `decode` once per
+sequence, each with its own KVCache and index. Not thread-safe: one thread
+(the scheduler's worker) owns an engine.
 """
 
 import dataclasses
 
 import torch
 
+from magicpig.errors import MagicPigError
 from magicpig.sampling import next_token
 
 # KV rows allocated at prefill beyond the prompt: a sequence that goes on
@@ -49,8 +52,8 @@ class SequenceState:
 
 
 class CompiledEngine:
-    """A magicpig-compile graph (dense or MagicPIG) serving many sequences,
-    one graph call per sequence per step; the weights are bound once."""
+    """A magicpig-compile graph (dense or MagicPIG) serving many sequences;
+    the weights are bound once."""
 
     def __init__(self, model, library, attention=None):
         from magicpig.compiled import load_for_model
@@ -58,21 +61,35 @@ class CompiledEngine:
         self.compiled = load_for_model(model, library, attention)
         self.attention = self.compiled.attention
         self.eos_token_id = model.config.eos_token_id
+        self.batched = self.compiled.decode_batch_fn is not None
+        self.batch = self.compiled.new_batch_cache() if self.batched else None
+        self.slots = []  # the batch's states, in slot order
 
     def prefill(self, request):
         """Runs the prompt (`request.prompt_ids`, `request.max_tokens`,
-        `request.sampling`) and chooses the first token."""
+        `request.sampling`), chooses the first token, and (batched) gives
+        the sequence its slot."""
         ids = request.prompt_ids
         logits, k, v, index = self.compiled.prefill([ids])
         capacity = len(ids) + min(request.max_tokens, INITIAL_HEADROOM)
-        cache = self.compiled.new_cache(k, v, capacity)
         generator = torch.Generator().manual_seed(request.sampling.seed)
+        if self.batched:
+            data = _Sequence(None, None, request.sampling, generator)
+            token = data.choose(logits[0])
+            self.batch.join(k, v, index, capacity)
+            state = SequenceState(request, len(ids), token, data)
+            self.slots.append(state)
+            return state
+        cache = self.compiled.new_cache(k, v, capacity)
         data = _Sequence(cache, index, request.sampling, generator)
         return SequenceState(request, len(ids), data.choose(logits[0]), data)
 
     def decode_step(self, states):
         """Feeds each state's token; one result per state, in order. A
-        failing sequence gives its exception; the others go on."""
+        failing sequence gives its exception; the others go on (batched,
+        a failed call fails every sequence of it)."""
+        if self.batched:
+            return self._decode_batch(states)
         out = []
         for state in states:
             try:
@@ -80,6 +97,24 @@ class CompiledEngine:
             except Exception as e:  # noqa: BLE001 - it fails that request only
                 out.append(e)
         return out
+
+    def _decode_batch(self, states):
+        if not states:
+            return []
+        if len(states) != len(self.slots) or set(map(id, states)) != set(map(id, self.slots)):
+            error = MagicPigError(f"decode_step was given {len(states)} sequences; the "
+                                  f"batch holds {len(self.slots)} (every prefilled "
+                                  f"sequence not released steps together)")
+            return [error] * len(states)
+        try:
+            tokens = [[state.token] for state in self.slots]
+            logits, _ = self.compiled.decode_batch_step(tokens, self.batch)
+        except Exception as e:  # noqa: BLE001 - it fails this step's requests
+            return [e] * len(states)
+        for slot, state in enumerate(self.slots):
+            state.length = self.batch.lengths[slot]
+            state.token = state.data.choose(logits[slot])
+        return [state.token for state in states]
 
     def _decode(self, state):
         seq = state.data
@@ -89,6 +124,12 @@ class CompiledEngine:
         return state.token
 
     def release(self, state):
+        if self.batched:
+            slot = next((i for i, s in enumerate(self.slots) if s is state), None)
+            if slot is not None:
+                if self.batch.leave(slot) is not None:
+                    self.slots[slot] = self.slots[-1]
+                self.slots.pop()
         state.data = None  # the cache and index go with their last reference
 
 

@@ -49,6 +49,15 @@ class _DecodeStep(nn.Module):
         return self.model.decode(token, position, k_cache, v_cache)
 
 
+class _DecodeBatchStep(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, tokens, positions, k_cache, v_cache):
+        return self.model.decode_batch(tokens, positions, k_cache, v_cache)
+
+
 class WeightsAsArguments(nn.Module):
     """`forward(*weights, *inputs)`: runs `step` with its parameters replaced
     by the leading arguments, so that torch.export sees the weights as
@@ -89,19 +98,32 @@ def _export(step, weights, inputs, input_dims, func_name):
     return str(module)
 
 
-def example_inputs(config, prefill_tokens, cache_tokens):
-    """Inputs the steps are traced with (their values do not matter)."""
+# The format of the export (manifest "format"); part of the graph cache's
+# key, so that an export of an older format is not reused.
+EXPORT_FORMAT = "magicpig-model-export/2"
+# The batch decode_batch is traced with (torch.export specializes 1) and
+# the largest it accepts.
+TRACE_BATCH = 3
+MAX_BATCH = 256
+
+
+def example_inputs(config, prefill_tokens, cache_tokens, batch=1):
+    """Inputs the steps are traced with (their values do not matter):
+    prefill's, and decode's (batch 1: a 0-d position) or decode_batch's."""
     c = config
     tokens = torch.zeros(1, prefill_tokens, dtype=torch.int64)
-    cache_shape = (c.num_layers, 1, c.num_kv_heads, cache_tokens, c.head_dim)
-    decode = (torch.zeros(1, 1, dtype=torch.int64),
-              torch.tensor(cache_tokens, dtype=torch.int64),
+    cache_shape = (c.num_layers, batch, c.num_kv_heads, cache_tokens, c.head_dim)
+    position = torch.tensor(cache_tokens, dtype=torch.int64)
+    if batch > 1:
+        position = torch.full((batch,), cache_tokens, dtype=torch.int64)
+    decode = (torch.zeros(batch, 1, dtype=torch.int64), position,
               torch.zeros(cache_shape), torch.zeros(cache_shape))
     return (tokens,), decode
 
 
 def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
-    """MLIR text of one module holding `@prefill` and `@decode`."""
+    """MLIR text of one module holding `@prefill`, `@decode` and (unless
+    `static`) `@decode_batch`."""
     from torch.export import Dim
 
     from torch_mlir import ir
@@ -127,16 +149,26 @@ def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
         progress("exporting decode")
         decode = _export(_DecodeStep(model), weights, decode_inputs, decode_dims,
                          "decode")
+        others = [decode]
+        if not static:
+            progress("exporting decode_batch")
+            batch = Dim("batch", min=2, max=MAX_BATCH)
+            _, batch_inputs = example_inputs(c, prefill_tokens, cache_tokens, TRACE_BATCH)
+            batch_dims = ({0: batch}, {0: batch}, {1: batch, 3: cache},
+                          {1: batch, 3: cache})
+            others.append(_export(_DecodeBatchStep(model), weights, batch_inputs,
+                                  batch_dims, "decode_batch"))
     # Each export is its own module with its own affine-map aliases: parse
-    # both in one context and move decode's function into prefill's module.
-    # The source module must outlive the moved ops (else a double free).
+    # them in one context and move the functions into prefill's module.
+    # The source modules must outlive the moved ops (else a double free).
     context = ir.Context()
     merged = ir.Module.parse(prefill, context)
-    source = ir.Module.parse(decode, context)
-    for op in list(source.body.operations):
-        merged.body.append(op)
+    sources = [ir.Module.parse(text, context) for text in others]
+    for source in sources:
+        for op in list(source.body.operations):
+            merged.body.append(op)
     text = str(merged)
-    del merged, source
+    del merged, sources
     return text
 
 
@@ -146,8 +178,8 @@ def manifest(model, static, prefill_tokens, cache_tokens):
     n = "N" if not static else str(prefill_tokens)
     m = "M" if not static else str(cache_tokens)
     kv = f"[{c.num_layers}, 1, {c.num_kv_heads}, {{}}, {c.head_dim}] f32"
-    return {
-        "format": "magicpig-model-export/1",
+    result = {
+        "format": EXPORT_FORMAT,
         "config": {f.name: getattr(c, f.name) for f in c.__dataclass_fields__.values()},
         "weights_file": "weights.safetensors",
         "weights": [{"name": name, "shape": list(p.shape), "dtype": "f32"}
@@ -168,6 +200,18 @@ def manifest(model, static, prefill_tokens, cache_tokens):
             },
         },
     }
+    if not static:
+        bkv = kv.replace("1,", "B,", 1)
+        functions = result["functions"]
+        functions["decode_batch"] = {
+            "arguments": ["<weights>", "tokens [B, 1] i64",
+                          "positions [B] i64 (sequence b owns the cache rows "
+                          "[0, positions[b]); M >= max(positions))",
+                          "k_cache " + bkv.format("M"), "v_cache " + bkv.format("M")],
+            "results": [f"logits [B, {c.vocab_size}] f32",
+                        "k_new " + bkv.format(1), "v_new " + bkv.format(1)],
+        }
+    return result
 
 
 def write_export(model, out_dir, prefill_tokens=16, cache_tokens=16, static=False,

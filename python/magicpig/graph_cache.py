@@ -170,7 +170,11 @@ def compiled_graph(model, model_key, attention, options, root=None, target="cpu"
     what is missing (`exporter`: as export_once)."""
     compiler = find_compiler()
     root = root or os.path.join(cache_dir(), "graphs")
-    directory = os.path.join(root, _digest(model_key))
+    from magicpig.export import EXPORT_FORMAT
+
+    # The format in the key: an export of an older format (one without
+    # decode_batch) is not reused.
+    directory = os.path.join(root, _digest(model_key, EXPORT_FORMAT))
     mlir = export_once(model, directory, exporter)
     flags = compile_flags(attention, options, target, chip, weight_type,
                           min_weight_elements, kv_type)

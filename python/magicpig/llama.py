@@ -9,13 +9,17 @@ what `magicpig.export` hands to torch.export:
   logits of the last position and the cache of the prompt;
 - `decode(token, position, k_cache, v_cache)` runs one token at `position`
   (= the cache length) and returns its logits and the new key and value rows
-  `[num_layers, batch, num_kv_heads, 1, head_dim]`, which the caller appends.
+  `[num_layers, batch, num_kv_heads, 1, head_dim]`, which the caller appends;
+- `decode_batch(tokens, positions, k_cache, v_cache)` runs one token of each
+  sequence of a padded batch (each at its own position, its cache rows
+  `[0, position)`; `padding_mask` hides the rest).
 
 Attention is written the way Llama code is exported by frameworks, so that
 `--magicpig-raise-attention` recognises it: grouped-query heads via
 repeat_kv (expand + reshape), `q @ k^T * scale`, softmax in f32, `@ v`.
 Prefill adds an explicit bottom-right causal mask (`-inf` above the
-diagonal); decode has no mask (one query sees every cached key).
+diagonal); decode has no mask (one query sees every cached key), and
+decode_batch the padding mask.
 """
 
 import math
@@ -68,6 +72,15 @@ def causal_mask(query_len, key_len):
     -inf where j > key_len - query_len + s."""
     mask = torch.full((query_len, key_len), float("-inf"))
     return mask.triu(key_len - query_len + 1)
+
+
+def padding_mask(positions, cache_len):
+    """`[B, 1, 1, cache_len + 1]`: 0 where sequence b sees key j (its own
+    rows j < positions[b], and its new key at cache_len), -inf on the
+    padding between. Raised to `lengths(positions)` (docs/ABI.md)."""
+    j = torch.arange(cache_len + 1, dtype=torch.int64)
+    seen = (j[None, :] < positions[:, None]) | (j[None, :] >= cache_len)
+    return torch.zeros(seen.shape).masked_fill(~seen, float("-inf"))[:, None, None, :]
 
 
 def dense_attention(q, k, v, groups, mask=None):
@@ -190,6 +203,29 @@ class Llama(nn.Module):
             else:
                 out = attention(i, q, all_k, all_v)
             x = layer.finish(x, out)
+            new_keys.append(k)
+            new_values.append(v)
+        return (self.logits(x[:, -1, :]), torch.stack(new_keys),
+                torch.stack(new_values))
+
+    def decode_batch(self, tokens, positions, k_cache, v_cache):
+        """One step of a padded batch (docs/ABI.md): tokens `[B, 1]` int64,
+        positions `[B]` int64, sequence b owning the cache rows
+        `[0, positions[b])` of `[layers, B, Hkv, M, d]` (the rest padding,
+        never attended) -> (logits `[B, vocab]`, the new rows
+        `[layers, B, Hkv, 1, d]`, which the caller writes at row
+        positions[b] of its own buffer)."""
+        c = self.config
+        cos, sin = rope_cos_sin(positions, c.head_dim, c.rope_theta)
+        cos, sin = cos[:, None, None, :], sin[:, None, None, :]
+        mask = padding_mask(positions, k_cache.shape[3])
+        x = F.embedding(tokens, self.embed)
+        new_keys, new_values = [], []
+        for i, layer in enumerate(self.layers):
+            q, k, v = layer.qkv(x, cos, sin)
+            all_k = torch.cat([k_cache[i], k], dim=2)
+            all_v = torch.cat([v_cache[i], v], dim=2)
+            x = layer.finish(x, dense_attention(q, all_k, all_v, c.group_size, mask))
             new_keys.append(k)
             new_values.append(v)
         return (self.logits(x[:, -1, :]), torch.stack(new_keys),

@@ -25,6 +25,13 @@ def signature(mlir, name):
     return args, re.findall(r"tensor<[^>]*>", line.group(2))
 
 
+def function_text(mlir, name):
+    """The text of func.func @name, up to the next function."""
+    start = mlir.index(f"func.func @{name}(")
+    end = mlir.find("func.func @", start + 1)
+    return mlir[start:end if end >= 0 else len(mlir)]
+
+
 @pytest.fixture(scope="module")
 def mlir(tiny_export):
     return (tiny_export / "model.mlir").read_text()
@@ -43,6 +50,14 @@ def test_decode_signature(mlir):
                                    "tensor<2x1x2x?x16xf32>", "tensor<2x1x2x?x16xf32>"]
     assert results == ["tensor<1x256xf32>", "tensor<2x1x2x1x16xf32>",
                        "tensor<2x1x2x1x16xf32>"]
+
+
+def test_decode_batch_signature(mlir):
+    args, results = signature(mlir, "decode_batch")
+    assert args == WEIGHT_TYPES + ["tensor<?x1xi64>", "tensor<?xi64>",
+                                   "tensor<2x?x2x?x16xf32>", "tensor<2x?x2x?x16xf32>"]
+    assert results == ["tensor<?x256xf32>", "tensor<2x?x2x1x16xf32>",
+                       "tensor<2x?x2x1x16xf32>"]
 
 
 def test_weights_are_not_in_the_ir(mlir, tiny):
@@ -66,10 +81,14 @@ def test_raise_attention_finds_every_decode_attention(tiny_export):
     result = subprocess.run([project_tool("magicpig-opt"), "--magicpig-raise-attention",
                              str(tiny_export / "model.mlir")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    decode = result.stdout[result.stdout.index("func.func @decode"):]
+    decode = function_text(result.stdout, "decode")
     if "magicpig.attention" not in result.stdout:
         pytest.skip("this magicpig-opt raises nothing (pass not built in)")
     assert decode.count("magicpig.attention scale(2.500000e-01) ins") == 2
+    # The padding mask of decode_batch becomes each sequence's length.
+    batch = function_text(result.stdout, "decode_batch")
+    assert batch.count("magicpig.attention scale(2.500000e-01) "
+                       "lengths(%arg21 : tensor<?xi64>) ins") == 2
 
 
 @pytest.mark.skipif(project_tool("magicpig-opt") is None, reason="magicpig-opt not built")
@@ -84,11 +103,12 @@ def test_decode_reads_the_cache_in_place(tiny_export):
                              "--magicpig-split-appended-kv",
                              str(tiny_export / "model.mlir")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    decode = result.stdout[result.stdout.index("func.func @decode"):]
-    assert "magicpig.attention" not in decode
-    assert "tensor.concat dim(2)" not in decode
-    # Per layer: the window (sparse) or the cache (dense), and the new row.
-    assert decode.count("magicpig.window_attention") == 4
-    assert decode.count("magicpig.window_attention sink(0)") == 3
-    assert decode.count("magicpig.estimate") == 1
-    assert decode.count("magicpig.merge") == 3
+    for name in ("decode", "decode_batch"):
+        decode = function_text(result.stdout, name)
+        assert "magicpig.attention" not in decode
+        assert "tensor.concat dim(2)" not in decode
+        # Per layer: the window (sparse) or the cache (dense), and the new row.
+        assert decode.count("magicpig.window_attention") == 4
+        assert decode.count("magicpig.window_attention sink(0)") == 3
+        assert decode.count("magicpig.estimate") == 1
+        assert decode.count("magicpig.merge") == 3
