@@ -29,8 +29,12 @@ _INDEX_GROW_DIMS = (None, 3, 2, None)
 
 
 class BatchCache:
-    def __init__(self, cache_dtype=torch.float32):
+    def __init__(self, cache_dtype=torch.float32, slots=1):
+        """slots: sequences to allocate room for at the first join (a
+        serving batch's size), so that the buffers are not copied as the
+        batch fills; more still fit (the slots double)."""
         self.cache_dtype = cache_dtype
+        self.initial_slots = slots
         self.k = self.v = None
         self.index = []
         self.lengths = []  # per slot: the rows of its cache
@@ -53,8 +57,12 @@ class BatchCache:
             raise MagicPigError(f"a sequence joins with {len(index)} index buffers; "
                                 f"the batch has {len(self.index)}")
         slot, length = self.count, k.shape[3]
+        slots = max(slot + 1, self.initial_slots)
         for buffer in (self.k, self.v):
-            buffer.reserve(slot + 1, max(capacity, length))
+            buffer.reserve(slots, max(capacity, length))
+        for buffer, tensor in zip(self.index, index):
+            buffer.reserve(slots, tensor.shape[buffer.grow_dim]
+                           if buffer.grow_dim is not None else 0)
         self.k.put(slot, k)
         self.v.put(slot, v)
         for buffer, tensor in zip(self.index, index):

@@ -330,11 +330,12 @@ class CompiledModel:
                                    leading=self.bound_weights)
         return out[0], out[1], out[2], out[3:]
 
-    def new_batch_cache(self):
-        """An empty BatchCache in the graph's cache type."""
+    def new_batch_cache(self, slots=1):
+        """An empty BatchCache in the graph's cache type, with room for
+        `slots` sequences."""
         from magicpig.batch_cache import BatchCache
 
-        return BatchCache(self.cache_dtype)
+        return BatchCache(self.cache_dtype, slots)
 
     def decode_batch_step(self, tokens, batch):
         """decode_batch over a BatchCache (one token per slot, in slot

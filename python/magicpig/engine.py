@@ -55,14 +55,16 @@ class CompiledEngine:
     """A magicpig-compile graph (dense or MagicPIG) serving many sequences;
     the weights are bound once."""
 
-    def __init__(self, model, library, attention=None):
+    def __init__(self, model, library, attention=None, max_batch=1):
+        """max_batch: the sequences expected at once (the batch's buffers
+        are allocated for them up front; more still fit)."""
         from magicpig.compiled import load_for_model
 
         self.compiled = load_for_model(model, library, attention)
         self.attention = self.compiled.attention
         self.eos_token_id = model.config.eos_token_id
         self.batched = self.compiled.decode_batch_fn is not None
-        self.batch = self.compiled.new_batch_cache() if self.batched else None
+        self.batch = self.compiled.new_batch_cache(max_batch) if self.batched else None
         self.slots = []  # the batch's states, in slot order
 
     def prefill(self, request):

@@ -552,7 +552,7 @@ def load(args):
     options = MagicPigOptions.for_model(c.head_dim, **given_options(args)).validate()
     options.dense_layer_set(c.num_layers)  # range check before compiling
     library = compiled_library(args, model, key, options)
-    engine = CompiledEngine(model, library, args.attention)
+    engine = CompiledEngine(model, library, args.attention, args.max_batch)
     if args.library:
         check_library_options(args, engine.compiled.options, library)
     label = f"{engine.attention} attention, compiled graph {library}"
