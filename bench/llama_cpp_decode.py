@@ -35,9 +35,15 @@ import time
 LLAMA_CPP_VERSION = "0.3.36"
 VENV = os.path.expanduser("~/.cache/magicpig/llama-cpp-venv")
 TEXT = "/usr/share/common-licenses/GPL-2"
-# CPU only, tuned for this machine; skip the multimodal library (not needed,
-# and it adds to the build time).
-DEFAULT_CMAKE_ARGS = "-DGGML_NATIVE=ON -DLLAVA_BUILD=OFF"
+# CPU only, with this machine's vector extensions named one by one rather than
+# -march=native: native also turns on ggml's AMX kernels, and those crash
+# (SIGSEGV at ldtilecfg in ggml_backend_amx_mul_mat) in the first llama_decode
+# here. No multimodal library: not needed, and it adds to the build time.
+DEFAULT_CMAKE_ARGS = " ".join([
+    "-DGGML_NATIVE=OFF", "-DGGML_AVX=ON", "-DGGML_AVX2=ON", "-DGGML_FMA=ON",
+    "-DGGML_F16C=ON", "-DGGML_BMI2=ON", "-DGGML_AVX_VNNI=ON", "-DGGML_AVX512=ON",
+    "-DGGML_AVX512_VBMI=ON", "-DGGML_AVX512_VNNI=ON", "-DGGML_AVX512_BF16=ON",
+    "-DLLAVA_BUILD=OFF"])
 PROMPT_CHUNK = 512  # n_batch / n_ubatch: the prompt is decoded in chunks this long
 
 

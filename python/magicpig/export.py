@@ -126,8 +126,6 @@ def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
     `static`) `@decode_batch`."""
     from torch.export import Dim
 
-    from torch_mlir import ir
-
     c = model.config
     if not 2 <= prefill_tokens <= c.context_length:
         raise MagicPigError(f"--prefill-tokens must be in 2..{c.context_length}")
@@ -158,11 +156,18 @@ def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
                           {1: batch, 3: cache})
             others.append(_export(_DecodeBatchStep(model), weights, batch_inputs,
                                   batch_dims, "decode_batch"))
-    # Each export is its own module with its own affine-map aliases: parse
-    # them in one context and move the functions into prefill's module.
-    # The source modules must outlive the moved ops (else a double free).
+    return merge_modules(prefill, others)
+
+
+def merge_modules(first, others):
+    """One module's text with the functions of the module texts `others`
+    moved into `first`. Each export is its own module with its own
+    affine-map aliases, hence the parse in one context; the source modules
+    must outlive the moved ops (else a double free)."""
+    from torch_mlir import ir
+
     context = ir.Context()
-    merged = ir.Module.parse(prefill, context)
+    merged = ir.Module.parse(first, context)
     sources = [ir.Module.parse(text, context) for text in others]
     for source in sources:
         for op in list(source.body.operations):
@@ -201,17 +206,22 @@ def manifest(model, static, prefill_tokens, cache_tokens):
         },
     }
     if not static:
-        bkv = kv.replace("1,", "B,", 1)
-        functions = result["functions"]
-        functions["decode_batch"] = {
-            "arguments": ["<weights>", "tokens [B, 1] i64",
-                          "positions [B] i64 (sequence b owns the cache rows "
-                          "[0, positions[b]); M >= max(positions))",
-                          "k_cache " + bkv.format("M"), "v_cache " + bkv.format("M")],
-            "results": [f"logits [B, {c.vocab_size}] f32",
-                        "k_new " + bkv.format(1), "v_new " + bkv.format(1)],
-        }
+        result["functions"]["decode_batch"] = decode_batch_manifest(
+            c.num_layers, c.num_kv_heads, c.head_dim, c.vocab_size)
     return result
+
+
+def decode_batch_manifest(layers, kv_heads, head_dim, vocab_size):
+    """The manifest entry of decode_batch."""
+    kv = f"[{layers}, B, {kv_heads}, {{}}, {head_dim}] f32"
+    return {
+        "arguments": ["<weights>", "tokens [B, 1] i64",
+                      "positions [B] i64 (sequence b owns the cache rows "
+                      "[0, positions[b]); M >= max(positions))",
+                      "k_cache " + kv.format("M"), "v_cache " + kv.format("M")],
+        "results": [f"logits [B, {vocab_size}] f32",
+                    "k_new " + kv.format(1), "v_new " + kv.format(1)],
+    }
 
 
 def write_export(model, out_dir, prefill_tokens=16, cache_tokens=16, static=False,

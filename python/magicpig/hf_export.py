@@ -12,7 +12,15 @@ with `@prefill` and `@decode` in the ABI of `magicpig.export`
            k_cache [L, 1, Hkv, M, d], v_cache [L, 1, Hkv, M, d])
         -> (logits [1, V], k_new [L, 1, Hkv, 1, d], v_new [L, 1, Hkv, 1, d])
 
-with dynamic N and M. The weights are the model's `named_parameters()` in
+and, for models without sliding-window layers,
+
+    decode_batch(<weights>, tokens [B, 1] i64, positions [B] i64,
+                 k_cache [L, B, Hkv, M, d], v_cache [L, B, Hkv, M, d])
+        -> (logits [B, V], k_new [L, B, Hkv, 1, d], v_new [L, B, Hkv, 1, d])
+
+(a padded batch: sequence b owns the rows [0, positions[b]), the padding
+mask of `magicpig.llama.padding_mask` hides the rest), with dynamic N, M
+and B. The weights are the model's `named_parameters()` in
 order (tied weights once). What is done so that the export is plain linalg:
 
 - The KV cache is explicit: a transformers `Cache` whose layers are built
@@ -189,6 +197,27 @@ class DecodeStep(_Steps):
                 torch.stack([l.new_values for l in layers]))
 
 
+class DecodeBatchStep(_Steps):
+    """One step of a padded batch (docs/ABI.md): sequence b at positions[b]
+    owns the cache rows [0, positions[b]); the padding mask hides the rest
+    (raised to `lengths`). Models with sliding-window layers have none yet:
+    a window with per-sequence lengths is not an op the dialect has."""
+
+    def forward(self, tokens, positions, k_cache, v_cache):
+        from magicpig.llama import padding_mask
+
+        mask = padding_mask(positions, k_cache.shape[3])
+        cache, layers = _explicit_cache(self.shape.num_layers, k_cache, v_cache)
+        logits = self.run(tokens, positions[:, None], mask, cache)
+        return (logits, torch.stack([l.new_keys for l in layers]),
+                torch.stack([l.new_values for l in layers]))
+
+
+def exports_decode_batch(shape, static=False):
+    """Whether the export of a model of this shape has decode_batch."""
+    return not static and shape.sliding_window is None
+
+
 class _WeightsAsArguments(nn.Module):
     """`forward(*weights, *inputs)`: the step with the model's parameters
     replaced by the leading arguments."""
@@ -300,9 +329,11 @@ def _export(wrapper, weights_, inputs, input_dims, func_name):
 
 
 def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
-    """MLIR text of one module holding `@prefill` and `@decode`."""
+    """MLIR text of one module holding `@prefill`, `@decode` and, where
+    `exports_decode_batch`, `@decode_batch`."""
     from torch.export import Dim
-    from torch_mlir import ir
+
+    from magicpig.export import merge_modules
 
     shape = ModelShape(model.config)
     if any(p.dtype != torch.float32 for p in model.parameters()):
@@ -326,16 +357,22 @@ def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
     with torch.no_grad():
         prefill = _export(_WeightsAsArguments(PrefillStep(model, shape), model, names),
                           params, prefill_inputs, prefill_dims, "prefill")
-        decode = _export(_WeightsAsArguments(DecodeStep(model, shape), model, names),
-                         params, decode_inputs, decode_dims, "decode")
-    context = ir.Context()
-    merged = ir.Module.parse(prefill, context)
-    source = ir.Module.parse(decode, context)
-    for op in list(source.body.operations):
-        merged.body.append(op)
-    text = str(merged)
-    del merged, source
-    return text
+        others = [_export(_WeightsAsArguments(DecodeStep(model, shape), model, names),
+                          params, decode_inputs, decode_dims, "decode")]
+        if exports_decode_batch(shape, static):
+            from magicpig.export import MAX_BATCH, TRACE_BATCH
+
+            batch = Dim("batch", min=2, max=MAX_BATCH)
+            batch_shape = (shape.num_layers, TRACE_BATCH, shape.num_kv_heads, cache_tokens,
+                           shape.head_dim)
+            batch_inputs = (torch.zeros(TRACE_BATCH, 1, dtype=torch.int64),
+                            torch.full((TRACE_BATCH,), cache_tokens, dtype=torch.int64),
+                            torch.zeros(batch_shape), torch.zeros(batch_shape))
+            batch_dims = ({0: batch}, {0: batch}, {1: batch, 3: cache}, {1: batch, 3: cache})
+            others.append(_export(
+                _WeightsAsArguments(DecodeBatchStep(model, shape), model, names),
+                params, batch_inputs, batch_dims, "decode_batch"))
+    return merge_modules(prefill, others)
 
 
 def manifest(model, static=False, prefill_tokens=16, cache_tokens=16):
@@ -343,9 +380,11 @@ def manifest(model, static=False, prefill_tokens=16, cache_tokens=16):
     s = ModelShape(model.config)
     n = "N" if not static else str(prefill_tokens)
     m = "M" if not static else str(cache_tokens)
+    from magicpig.export import EXPORT_FORMAT, decode_batch_manifest
+
     kv = f"[{s.num_layers}, 1, {s.num_kv_heads}, {{}}, {s.head_dim}] f32"
-    return {
-        "format": "magicpig-model-export/1",
+    result = {
+        "format": EXPORT_FORMAT,
         "source": "transformers",
         "architecture": type(model).__name__,
         "config": {"num_layers": s.num_layers, "num_heads": s.num_heads,
@@ -372,6 +411,10 @@ def manifest(model, static=False, prefill_tokens=16, cache_tokens=16):
             },
         },
     }
+    if exports_decode_batch(s, static):
+        result["functions"]["decode_batch"] = decode_batch_manifest(
+            s.num_layers, s.num_kv_heads, s.head_dim, s.vocab_size)
+    return result
 
 
 def write_export(model, out_dir, prefill_tokens=16, cache_tokens=16, static=False,

@@ -71,6 +71,9 @@ def test_manifest_and_weights_file_list_the_argument_order(tiny_export, tiny):
     names = [name for name, _ in tiny.named_parameters()]
     assert [w["name"] for w in manifest["weights"]] == names
     assert manifest["dynamic_shapes"] is True
+    assert manifest["format"] == "magicpig-model-export/2"
+    assert set(manifest["functions"]) == {"prefill", "decode", "decode_batch"}
+    assert manifest["functions"]["decode_batch"]["arguments"][1] == "tokens [B, 1] i64"
     weights = load_file(str(tiny_export / "weights.safetensors"))
     assert set(weights) == set(names)
     assert weights["layers.1.wk"].shape == (32, 64)

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 import torch
 
+from batch_check import check_batched_against_alone
 from conftest import project_tool
 from hf_tiny import ARCHITECTURES, tiny_model
 
@@ -122,6 +123,18 @@ def test_default_options_run(compiled, prompt):
     assert graph.sparse_layers >= 1
     assert 0.0 <= graph.keys_touched.retrieved_fraction() <= 1.0
     assert graph.keys_touched.fraction() < 1.0
+
+
+@pytest.mark.parametrize("name", ["dense", "default"])
+def test_decode_batch_equals_each_sequence_alone(compiled, name):
+    """The export's decode_batch (the padding mask raised to lengths) over
+    sequences of different lengths, one leaving midway, against each
+    sequence's own decode; models with sliding-window layers have none."""
+    graph = compiled.graphs[name].backend.compiled
+    if compiled.arch in NOT_SPARSE:  # Gemma 3: sliding-window layers
+        assert graph.decode_batch_fn is None
+        return
+    check_batched_against_alone(graph, 128, (PROMPT, PROMPT + 17, PROMPT + 5), ATOL)
 
 
 def test_sdpa_matches_eager(graph_root, prompt):
