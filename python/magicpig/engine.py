@@ -62,7 +62,6 @@ class CompiledEngine:
 
         self.compiled = load_for_model(model, library, attention)
         self.attention = self.compiled.attention
-        self.eos_token_id = model.config.eos_token_id
         self.batched = self.compiled.decode_batch_fn is not None
         self.batch = self.compiled.new_batch_cache(max_batch) if self.batched else None
         self.slots = []  # the batch's states, in slot order

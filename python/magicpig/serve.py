@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
 import signal
 import sys
@@ -44,6 +45,7 @@ class ByteTokenizer:
 
     def __init__(self, eos_token_id):
         self.eos_token_id = eos_token_id
+        self.stop_token_ids = [eos_token_id]
 
     def encode(self, text):
         return list(text.encode("latin-1", errors="replace"))
@@ -56,21 +58,22 @@ class ByteTokenizer:
         return self.encode(text + "<assistant>")
 
 
-class GGUFTokenizer:
-    """magicpig.tokenizer.Tokenizer with a whole conversation's template."""
+class TextTokenizer:
+    """A transformers tokenizer (the GGUF's, or a checkpoint's) with a whole
+    conversation's chat template; `stop_token_ids` end an answer."""
 
-    def __init__(self, tokenizer):
-        self.tokenizer = tokenizer
-        self.eos_token_id = tokenizer.eos_token_id
+    def __init__(self, hf_tokenizer, stop_token_ids):
+        self.hf = hf_tokenizer
+        self.stop_token_ids = sorted(stop_token_ids)
 
     def encode(self, text):
-        return self.tokenizer.encode(text)
+        return self.hf.encode(text, add_special_tokens=False)
 
     def decode(self, ids):
-        return self.tokenizer.decode(ids, skip_special_tokens=True)
+        return self.hf.decode(ids, skip_special_tokens=True)
 
     def chat(self, messages):
-        hf = self.tokenizer.hf
+        hf = self.hf
         if not hf.chat_template:
             raise ApiError(400, "the model carries no chat template: use /v1/completions")
         try:
@@ -305,7 +308,7 @@ async def _generate(service, http_request, chat):
             pass
 
     prefix = "chatcmpl" if chat else "cmpl"
-    request = Request(ids, max_tokens, params["sampling"], [tok.eos_token_id],
+    request = Request(ids, max_tokens, params["sampling"], tok.stop_token_ids,
                       TextStream(tok.decode, params["stop"]), emit,
                       f"{prefix}-{uuid.uuid4().hex[:24]}")
     try:
@@ -464,6 +467,10 @@ def build_parser():
     p.add_argument("--port", type=int, default=8000, help="default 8000")
     p.add_argument("--model-name", help="the model id of the API (default: the "
                                         "GGUF's file name, 'tiny-random' with --tiny)")
+    p.add_argument("--model", metavar="PATH",
+                   help="a transformers model: a checkpoint directory, a .gguf file "
+                        "or a named model (as magicpig.generate --model; default: "
+                        "SmolLM2-135M-Instruct through the project's Llama)")
     p.add_argument("--tiny", action="store_true",
                    help="serve a tiny random Llama (2 layers, hidden 64; the "
                         "tests' model) with a byte tokenizer, instead of a GGUF")
@@ -486,8 +493,17 @@ def validate(args):
     from magicpig.generate import validate_graph_options
 
     validate_graph_options(args)
-    if args.tiny and args.gguf:
-        raise MagicPigError("--tiny and --gguf are exclusive")
+    sources = [flag for flag, given in (("--tiny", args.tiny), ("--gguf", args.gguf),
+                                        ("--model", args.model)) if given]
+    if len(sources) > 1:
+        raise MagicPigError(f"{' and '.join(sources)} are exclusive")
+    if args.model is not None:
+        if not args.model:
+            raise MagicPigError("--model needs a path or a model name")
+        if args.library or args.target != "cpu":
+            raise MagicPigError("not with --model: it compiles its own graph for the "
+                                "CPU (--library and --target cuda are the default "
+                                "model's)")
     if not 0 <= args.port < 65536:
         raise MagicPigError(f"--port must be in 0..65535, got {args.port}")
     if args.max_batch < 1:
@@ -523,12 +539,12 @@ def tiny_serving_model():
 
 def load(args):
     """(engine, tokenizer, model name, context length, vocab size)."""
-    import os
-
     from magicpig.engine import CompiledEngine
     from magicpig.generate import check_library_options, compiled_library, given_options
     from magicpig.options import MagicPigOptions
 
+    if args.model is not None:
+        return _load_transformers(args)
     if args.tiny:
         model = tiny_serving_model()
         tokenizer = ByteTokenizer(model.config.eos_token_id)
@@ -542,7 +558,8 @@ def load(args):
         path = args.gguf or fetch_model()
         progress(f"loading {path}")
         model = load_llama(path)
-        tokenizer = GGUFTokenizer(Tokenizer.from_gguf(path))
+        hf = Tokenizer.from_gguf(path).hf
+        tokenizer = TextTokenizer(hf, [hf.eos_token_id])
         key, name = file_key(path), os.path.splitext(os.path.basename(path))[0]
     c = model.config
     context = args.context_length or c.context_length
@@ -560,6 +577,36 @@ def load(args):
         label += f" ({engine.compiled.sparse_layers} of {c.num_layers} layers sampled)"
     progress(f"model {args.model_name or name}: {label}; context {context} tokens")
     return engine, tokenizer, args.model_name or name, context, c.vocab_size
+
+
+def _load_transformers(args):
+    """load() of --model: a transformers model (magicpig.hf_load) compiled by
+    compile_model with the graph options given."""
+    from magicpig.engine import CompiledEngine
+    from magicpig.generate import given_options
+    from magicpig.hf_compile import compile_model
+    from magicpig.hf_export import ModelShape
+    from magicpig.hf_load import load as load_model, stop_ids
+
+    loaded = load_model(args.model)
+    progress(f"loaded {loaded.describe()}")
+    shape = ModelShape(loaded.model.config)
+    context = args.context_length or shape.context_length
+    if context > shape.context_length:
+        raise MagicPigError(f"--context-length {context} exceeds the model's context "
+                            f"of {shape.context_length} tokens")
+    graph = compile_model(loaded.model, attention=args.attention,
+                          weight_type=args.weight_type, kv_type=args.kv_type,
+                          **given_options(args))
+    engine = CompiledEngine(loaded.model, graph.library, args.attention, args.max_batch)
+    name = args.model_name or os.path.basename(os.path.normpath(loaded.source))
+    batched = "one decode_batch call per step" if engine.batched else \
+        "one decode call per sequence per step (the model has sliding-window layers)"
+    progress(f"model {name}: {engine.attention} attention, compiled graph "
+             f"{graph.library} ({engine.compiled.sparse_layers} of {shape.num_layers} "
+             f"layers sampled; {batched}); context {context} tokens")
+    tokenizer = TextTokenizer(loaded.tokenizer, stop_ids(loaded))
+    return engine, tokenizer, name, context, shape.vocab_size
 
 
 def _log_config():

@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -251,3 +252,66 @@ def test_gguf_without_tokenizer(files, capsys):
 def test_options_that_do_not_apply(files, capsys, extra, why):
     line = run_main_error(capsys, _argv(files, files["llama"][2], *extra))
     assert line.startswith(f"error: not with --model: {why}")
+
+
+@needs_compiler
+def test_serve_model_answers_as_transformers(files, tmp_path):
+    """`magicpig.serve --model DIR`: concurrent requests (token-id prompts of
+    different lengths, one streaming, one chat) decoded as one batch by
+    the compiled dense graph's decode_batch, each answer transformers'
+    own greedy generation of the same ids."""
+    import concurrent.futures
+
+    from test_serve import call, free_port, stream, streamed_text
+
+    model, tokenizer, directory = files["llama"]
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, MAGICPIG_CACHE=files["cache"],
+               HF_HUB_OFFLINE="1", MAGICPIG_COMPILE=project_tool("magicpig-compile"))
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "magicpig.serve", "--model",
+                                 directory, "--attention", "dense", "--port", str(port),
+                                 "--max-batch", "4"],
+                                stdout=subprocess.DEVNULL, stderr=err, env=env)
+    try:
+        deadline = time.time() + 300
+        while True:
+            try:
+                if call(port, "GET", "/health", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert proc.poll() is None, log.read_text()
+            assert time.time() < deadline, log.read_text()
+            time.sleep(0.3)
+        base = tokenizer(CORPUS, add_special_tokens=False)["input_ids"]
+        prompts = [base[:40], base[5:70], base[12:31]]
+        jobs = [("/v1/completions", {"prompt": ids, "max_tokens": NEW_TOKENS,
+                                     "temperature": 0}, ids, i == 1)
+                for i, ids in enumerate(prompts)]
+        chat = {"messages": [{"role": "user", "content": PROMPT}],
+                "max_tokens": NEW_TOKENS, "temperature": 0}
+        jobs.append(("/v1/chat/completions", chat, chat_ids(tokenizer, PROMPT), False))
+
+        def ask(job):
+            path, body, _, streaming = job
+            if streaming:
+                return streamed_text(stream(port, path, body), chat=False)
+            status, answer = call(port, "POST", path, body)
+            assert status == 200, answer
+            choice = answer["choices"][0]
+            return choice["text"] if "text" in choice else choice["message"]["content"]
+
+        with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
+            answers = list(pool.map(ask, jobs))
+        assert all(len(a) >= NEW_TOKENS // 2 for a in answers), answers  # not ended at once
+        for (_, _, ids, _), answer in zip(jobs, answers):
+            want = eager_greedy(model, ids)
+            assert answer == tokenizer.decode(want, skip_special_tokens=True)
+        assert "one decode_batch call per step" in log.read_text()
+        status, models = call(port, "GET", "/v1/models")
+        assert status == 200 and models["data"][0]["id"] == "llama"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
