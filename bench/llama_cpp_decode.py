@@ -22,6 +22,11 @@ stdout: one JSON line per (N, B):
     {"system": "llama.cpp", "version", "tokens", "batch", "ms_per_step",
      "tokens_per_s" (B * steps / seconds), "peak_rss_mib", "load"}
 Progress goes to stderr. Bad input: a one-line error and exit status 2.
+
+llama.cpp's worker threads (OpenMP here) spin while they wait for each other,
+so when other processes hold the cores, --threads 2 on 2 cores can be many
+times slower than --threads 1; OMP_WAIT_POLICY=passive in the environment
+makes them sleep instead. The script leaves that to the caller.
 """
 
 import argparse
@@ -76,9 +81,13 @@ def parse_args(argv=None):
 
 
 def check_files(args):
+    """Before the (perhaps long) install: the files are there."""
     for flag, path in (("--gguf", args.gguf), ("--text", args.text)):
         if not os.path.isfile(path):
             raise BadInput(f"{flag} {path}: no such file")
+    with open(args.gguf, "rb") as f:
+        if f.read(4) != b"GGUF":
+            raise BadInput(f"--gguf {args.gguf}: not a GGUF file")
 
 
 # --- the venv ---------------------------------------------------------------
@@ -216,12 +225,15 @@ def decode(llama_cpp, ctx, batch):
         raise RuntimeError(f"llama_decode returned {status}")
 
 
-def argmax_rows(np, llama_cpp, ctx, rows, n_vocab):
-    """The greedy next token of each of the batch's first `rows` outputs."""
+def greedy(np, llama_cpp, ctx, positions_in_batch, n_vocab):
+    """The argmax of the logits of each of the given tokens of the last batch
+    (an index into the batch, negative from its end)."""
     out = []
-    for i in range(rows):
-        logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, i), shape=(n_vocab,))
-        out.append(int(logits.argmax()))
+    for i in positions_in_batch:
+        logits = llama_cpp.llama_get_logits_ith(ctx, i)
+        if not logits:
+            raise RuntimeError(f"no logits for batch token {i}")
+        out.append(int(np.ctypeslib.as_array(logits, shape=(n_vocab,)).argmax()))
     return out
 
 
@@ -252,7 +264,7 @@ def bench_length(llama_cpp, np, model, vocab, args, n, report):
             fill(batch, chunk, range(at, at + len(chunk)), [0] * len(chunk),
                  [0] * (len(chunk) - 1) + [1 if last else 0])
             decode(llama_cpp, ctx, batch)
-        first = argmax_rows(np, llama_cpp, ctx, 1, n_vocab)[0]
+        first = greedy(np, llama_cpp, ctx, [-1], n_vocab)[0]  # the last prompt token's
         say(f"N={n}: prefill took {time.perf_counter() - start:.1f} s")
 
         for b in args.batch:
@@ -262,7 +274,7 @@ def bench_length(llama_cpp, np, model, vocab, args, n, report):
             def step(tokens, pos):
                 fill(batch, tokens, [pos] * b, range(b), [1] * b)
                 decode(llama_cpp, ctx, batch)
-                return argmax_rows(np, llama_cpp, ctx, b, n_vocab)
+                return greedy(np, llama_cpp, ctx, range(b), n_vocab)
 
             # Warm-up: the first step, then taken back out so that the timed
             # steps are at positions N .. N + steps - 1.
