@@ -12,7 +12,7 @@ the batch's slots (so a 16 x 8K batch does not cost 16 prefills; each
 sequence still reads its own copy of the cache). Then --steps greedy
 decode steps, each one call over the whole batch: the compiled graphs'
 `decode_batch` through `magicpig.batch_cache.BatchCache` (the serving
-engine's path), llama.cpp's own batched `llama_decode`
+engine's path; a batch of one through the batch-1 `decode`), llama.cpp's own batched `llama_decode`
 (bench/llama_cpp_decode.py, its own venv). Each (system, length) runs in
 its own process, so its peak memory (ru_maxrss) is its own; the systems
 run interleaved, in the reverse order on every other repeat, and each row
@@ -167,9 +167,17 @@ def main(argv=None):
                  f"(and --steps >= 1)")
     print(f"# {args.gguf}; {os.cpu_count()} CPUs; {args.steps} steps; "
           f"load {os.getloadavg()[0]:.2f}", flush=True)
+    from magicpig.gguf_model import _open, read_config
+
+    # Room for the steps (and the warm-up) inside the model's context.
+    context = read_config(_open(args.gguf), args.gguf).context_length
+    tokens = [min(n, context - args.steps - 2) for n in args.tokens]
+    if tokens != args.tokens:
+        print(f"# lengths {args.tokens} cut to {tokens}: the context is {context} "
+              f"tokens", flush=True)
     rows = []
     for rep in range(args.repeats):
-        for n in args.tokens:
+        for n in tokens:
             for system in (systems if rep % 2 == 0 else systems[::-1]):
                 rows += run_system(system, n, args)
     table(rows, systems)

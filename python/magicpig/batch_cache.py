@@ -38,6 +38,7 @@ class BatchCache:
         self.k = self.v = None
         self.index = []
         self.lengths = []  # per slot: the rows of its cache
+        self.prefill_lengths = []  # per slot: the extent of its index buffers
 
     @property
     def count(self):
@@ -68,6 +69,7 @@ class BatchCache:
         for buffer, tensor in zip(self.index, index):
             buffer.put(slot, tensor)
         self.lengths.append(length)
+        self.prefill_lengths.append(index[1].shape[3] if index else 0)
         return slot
 
     def leave(self, slot):
@@ -83,8 +85,10 @@ class BatchCache:
             for buffer in self.index:
                 buffer.move(last, slot)
             self.lengths[slot] = self.lengths[last]
+            self.prefill_lengths[slot] = self.prefill_lengths[last]
             moved = last
         self.lengths.pop()
+        self.prefill_lengths.pop()
         return moved
 
     def arguments(self):
@@ -99,6 +103,22 @@ class BatchCache:
                 cache_array(self.k.view(self.count, longest)),
                 cache_array(self.v.view(self.count, longest)),
                 [buffer.view(self.count).numpy() for buffer in self.index])
+
+    def single_arguments(self):
+        """(position, k, v, index) of a batch of one sequence as the batch-1
+        `decode` takes them: its cache rows as views, its index buffers
+        exactly as long as its prefill (`decode` reads the prefill length
+        from their shape; the buffers are trimmed to it once if a longer
+        sequence had grown them)."""
+        from magicpig.compiled import cache_array
+
+        if self.count != 1:
+            raise MagicPigError(f"single_arguments needs a batch of one, not {self.count}")
+        n = self.lengths[0]
+        for buffer in self.index:
+            buffer.fit(self.prefill_lengths[0])
+        return (n, cache_array(self.k.view(1, n)), cache_array(self.v.view(1, n)),
+                [buffer.view(1).numpy() for buffer in self.index])
 
     def append(self, k_new, v_new):
         """The step's new rows (`[L, B, Hkv, 1, d]`, slot order), each at

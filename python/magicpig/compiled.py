@@ -339,10 +339,18 @@ class CompiledModel:
 
     def decode_batch_step(self, tokens, batch):
         """decode_batch over a BatchCache (one token per slot, in slot
-        order), then each sequence's new rows appended -> (logits `[B, V]`,
-        retrieve counts)."""
-        positions, k, v, index = batch.arguments()
-        logits, k_new, v_new, counts = self.decode_batch(tokens, positions, k, v, index)
+        order; a batch of one through `decode`), then each sequence's new
+        rows appended -> (logits `[B, V]`, retrieve counts)."""
+        if batch.count == 1:
+            # One sequence: the batch-1 graph, faster than decode_batch at B = 1
+            # (docs/benchmarks.md).
+            position, k, v, index = batch.single_arguments()
+            logits, k_new, v_new, counts = self.decode(np.reshape(tokens, (1, 1)),
+                                                       position, k, v, index)
+        else:
+            positions, k, v, index = batch.arguments()
+            logits, k_new, v_new, counts = self.decode_batch(tokens, positions, k, v,
+                                                             index)
         batch.append(k_new, v_new)
         return logits, counts
 

@@ -60,6 +60,18 @@ class SlotBuffer:
             index[self.grow_dim] = slice(0, extent)
         return tuple(index)
 
+    def fit(self, extent):
+        """Makes the growing dimension exactly `extent` long (the content
+        up to it is kept): a view of slot 0 is then a whole, contiguous
+        tensor of one sequence."""
+        if self.grow_dim is None or self.capacity == extent:
+            return
+        fitted = torch.zeros(self._shape(list(self.buffer.shape), self.slots, extent),
+                             dtype=self.dtype)
+        keep = min(extent, self.capacity)
+        fitted.narrow(self.grow_dim, 0, keep).copy_(self.buffer.narrow(self.grow_dim, 0, keep))
+        self.buffer = fitted
+
     def put(self, slot, tensor):
         """Writes one sequence's `tensor` into `slot` (converted to the
         buffer's type); the slot's rows past its extent are zeroed, so no
