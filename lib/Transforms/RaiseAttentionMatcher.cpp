@@ -608,6 +608,28 @@ struct MaskRows {
 };
 } // namespace
 
+/// The value at or below which a mask of `elementType` hides a key: its
+/// lowest finite value (what masks write instead of -inf), or -inf.
+static double lowestFinite(Type elementType) {
+  if (auto ft = dyn_cast<FloatType>(elementType))
+    return llvm::APFloat::getLargest(ft.getFloatSemantics(), true)
+        .convertToDouble();
+  return -INFINITY;
+}
+
+/// The row-major offset of `at` in a tensor of `shape`, or nullopt when
+/// `at` is outside it.
+static std::optional<int64_t> linearIndex(ArrayRef<int64_t> at,
+                                          ArrayRef<int64_t> shape) {
+  int64_t linear = 0;
+  for (auto [i, size] : llvm::enumerate(shape)) {
+    if (at[i] < 0 || at[i] >= size)
+      return std::nullopt;
+    linear = linear * size + at[i];
+  }
+  return linear;
+}
+
 /// Reads mask values (row-major, of shape `maskShape`) through `map` for
 /// scores of shape `shape` and records what the rows are in `rows`.
 static LogicalResult classifyMaskRows(ArrayRef<double> values,
@@ -615,10 +637,7 @@ static LogicalResult classifyMaskRows(ArrayRef<double> values,
                                       AffineMap map, Type elementType,
                                       ArrayRef<int64_t> shape,
                                       MaskRows &rows) {
-  double lowest = -INFINITY;
-  if (auto ft = dyn_cast<FloatType>(elementType))
-    lowest = llvm::APFloat::getLargest(ft.getFloatSemantics(), true)
-                 .convertToDouble();
+  double lowest = lowestFinite(elementType);
   int64_t s = shape[2], n = shape[3];
   SmallVector<int64_t> index(4, 0);
   SmallVector<bool> visible(n);
@@ -626,14 +645,11 @@ static LogicalResult classifyMaskRows(ArrayRef<double> values,
     for (index[1] = 0; index[1] < shape[1]; ++index[1])
       for (index[2] = 0; index[2] < s; ++index[2]) {
         for (index[3] = 0; index[3] < n; ++index[3]) {
-          SmallVector<int64_t> at = map.compose(index);
-          int64_t linear = 0;
-          for (auto [i, size] : llvm::enumerate(maskShape)) {
-            if (at[i] < 0 || at[i] >= size)
-              return failure();
-            linear = linear * size + at[i];
-          }
-          double m = values[linear];
+          std::optional<int64_t> linear =
+              linearIndex(map.compose(index), maskShape);
+          if (!linear)
+            return failure();
+          double m = values[*linear];
           bool masked = m == -INFINITY || m <= lowest;
           rows.isZero &= m == 0.0;
           rows.bias |= !masked && m != 0.0;
@@ -711,10 +727,7 @@ static constexpr size_t kMaxPaddingMaskSizes = 6;
 /// j < lengths[b] and j = N - 1, masked elsewhere.
 static bool isPaddingMask(const EvaluatedTensor &mask, AffineMap map,
                           Type elementType, ArrayRef<double> lengths) {
-  double lowest = -INFINITY;
-  if (auto ft = dyn_cast<FloatType>(elementType))
-    lowest = llvm::APFloat::getLargest(ft.getFloatSemantics(), true)
-                 .convertToDouble();
+  double lowest = lowestFinite(elementType);
   // The key count: the mask dim the score key dim indexes.
   int64_t n = -1;
   bool batchIndexed = false;
@@ -729,14 +742,11 @@ static bool isPaddingMask(const EvaluatedTensor &mask, AffineMap map,
     return false;
   for (int64_t b = 0; b < int64_t(lengths.size()); ++b)
     for (int64_t j = 0; j < n; ++j) {
-      SmallVector<int64_t> at = map.compose({b, 0, 0, j});
-      int64_t linear = 0;
-      for (auto [i, size] : llvm::enumerate(mask.shape)) {
-        if (at[i] < 0 || at[i] >= size)
-          return false;
-        linear = linear * size + at[i];
-      }
-      double m = mask.values[linear];
+      std::optional<int64_t> linear =
+          linearIndex(map.compose({b, 0, 0, j}), mask.shape);
+      if (!linear)
+        return false;
+      double m = mask.values[*linear];
       bool masked = m == -INFINITY || m <= lowest;
       bool visible = j < lengths[b] || j == n - 1;
       if (visible ? m != 0.0 : !masked)

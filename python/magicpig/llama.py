@@ -192,17 +192,21 @@ class Llama(nn.Module):
         c = self.config
         position = torch.as_tensor(position, dtype=torch.int64).reshape(1)
         cos, sin = rope_cos_sin(position, c.head_dim, c.rope_theta)
-        x = F.embedding(token, self.embed)
+        if attention is None:
+            def attention(i, q, k, v):
+                return dense_attention(q, k, v, c.group_size)
+        return self._step(token, cos, sin, k_cache, v_cache, attention)
+
+    def _step(self, tokens, cos, sin, k_cache, v_cache, attention):
+        """One token per sequence through every layer, the cache rows
+        appended to each layer's cache for `attention(layer, q, k, v)`."""
+        x = F.embedding(tokens, self.embed)
         new_keys, new_values = [], []
         for i, layer in enumerate(self.layers):
             q, k, v = layer.qkv(x, cos, sin)
             all_k = torch.cat([k_cache[i], k], dim=2)
             all_v = torch.cat([v_cache[i], v], dim=2)
-            if attention is None:
-                out = dense_attention(q, all_k, all_v, c.group_size)
-            else:
-                out = attention(i, q, all_k, all_v)
-            x = layer.finish(x, out)
+            x = layer.finish(x, attention(i, q, all_k, all_v))
             new_keys.append(k)
             new_values.append(v)
         return (self.logits(x[:, -1, :]), torch.stack(new_keys),
@@ -217,19 +221,13 @@ class Llama(nn.Module):
         positions[b] of its own buffer)."""
         c = self.config
         cos, sin = rope_cos_sin(positions, c.head_dim, c.rope_theta)
-        cos, sin = cos[:, None, None, :], sin[:, None, None, :]
         mask = padding_mask(positions, k_cache.shape[3])
-        x = F.embedding(tokens, self.embed)
-        new_keys, new_values = [], []
-        for i, layer in enumerate(self.layers):
-            q, k, v = layer.qkv(x, cos, sin)
-            all_k = torch.cat([k_cache[i], k], dim=2)
-            all_v = torch.cat([v_cache[i], v], dim=2)
-            x = layer.finish(x, dense_attention(q, all_k, all_v, c.group_size, mask))
-            new_keys.append(k)
-            new_values.append(v)
-        return (self.logits(x[:, -1, :]), torch.stack(new_keys),
-                torch.stack(new_values))
+
+        def attention(i, q, k, v):
+            return dense_attention(q, k, v, c.group_size, mask)
+
+        return self._step(tokens, cos[:, None, None, :], sin[:, None, None, :],
+                          k_cache, v_cache, attention)
 
 
 def init_random(model: Llama, seed=0):

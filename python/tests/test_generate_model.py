@@ -20,7 +20,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -262,7 +261,7 @@ def test_serve_model_answers_as_transformers(files, tmp_path):
     own greedy generation of the same ids."""
     import concurrent.futures
 
-    from test_serve import call, free_port, stream, streamed_text
+    from test_serve import call, free_port, stream, streamed_text, wait_until_serving
 
     model, tokenizer, directory = files["llama"]
     port = free_port()
@@ -275,16 +274,7 @@ def test_serve_model_answers_as_transformers(files, tmp_path):
                                  "--max-batch", "4"],
                                 stdout=subprocess.DEVNULL, stderr=err, env=env)
     try:
-        deadline = time.time() + 300
-        while True:
-            try:
-                if call(port, "GET", "/health", timeout=5)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None, log.read_text()
-            assert time.time() < deadline, log.read_text()
-            time.sleep(0.3)
+        wait_until_serving(port, proc, log)
         base = tokenizer(CORPUS, add_special_tokens=False)["input_ids"]
         prompts = [base[:40], base[5:70], base[12:31]]
         jobs = [("/v1/completions", {"prompt": ids, "max_tokens": NEW_TOKENS,

@@ -270,6 +270,22 @@ def call(port, method, path, body=None, raw=None, timeout=60):
     return response.status, json.loads(text)
 
 
+def wait_until_serving(port, proc, log, timeout=300):
+    """Until the server process `proc` answers /health with 200 (torch,
+    the model, the graph: seconds, more when the machine is loaded); its
+    stderr `log` in the failure message."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            if call(port, "GET", "/health", timeout=5)[0] == 200:
+                return
+        except OSError:
+            pass
+        assert proc.poll() is None, f"the server exited: {log.read_text()}"
+        assert time.time() < deadline, f"the server did not start: {log.read_text()}"
+        time.sleep(0.3)
+
+
 def stream(port, path, body, timeout=60):
     """The parsed `data:` chunks of a streaming answer, up to [DONE]."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -336,16 +352,7 @@ def server(graph, tmp_path_factory):
              "--attention", "magicpig", "--port", str(port), "--max-batch", "3",
              "--queue-size", "16", "--shutdown-timeout", "60"],
             stdout=subprocess.DEVNULL, stderr=err, env=env)
-    deadline = time.time() + 300  # torch, the model, the graph: seconds, more when loaded
-    while True:
-        try:
-            if call(port, "GET", "/health", timeout=5)[0] == 200:
-                break
-        except OSError:
-            pass
-        assert proc.poll() is None, f"the server exited: {log.read_text()}"
-        assert time.time() < deadline, f"the server did not start: {log.read_text()}"
-        time.sleep(0.3)
+    wait_until_serving(port, proc, log)
     yield port, log, proc
     if proc.poll() is None:
         proc.kill()
@@ -689,16 +696,7 @@ def test_smollm2_server_answers_as_generate(gguf_path, model, tokenizer, tmp_pat
              library, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=err,
             env={**os.environ, "PYTHONPATH": PYTHON_DIR})
     try:
-        deadline = time.time() + 300
-        while True:
-            try:
-                if call(port, "GET", "/health", timeout=5)[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.time() < deadline, \
-                (tmp_path / "stderr.txt").read_text()
-            time.sleep(0.5)
+        wait_until_serving(port, proc, tmp_path / "stderr.txt")
         got = [None, None]
 
         def ask(k, streaming):
