@@ -349,6 +349,19 @@ static LogicalResult linkSharedLibrary(ArrayRef<std::string> objects,
   return success();
 }
 
+/// The index buffers' `magicpig.layer` argument and result attributes have
+/// served (the index ABI check, the graph info): LLVM IR has no place for
+/// them, and translation would warn once per buffer.
+static void dropLayerAttributes(ModuleOp module) {
+  module.walk([](LLVM::LLVMFuncOp func) {
+    for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+      func.removeArgAttr(i, mlir::magicpig::kLayerAttrName);
+    for (unsigned i = 0, e = func.getNumResults(); i < e; ++i)
+      func.removeResultAttr(i, StringAttr::get(func.getContext(),
+                                               mlir::magicpig::kLayerAttrName));
+  });
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   llvm::InitializeNativeTarget();
@@ -532,6 +545,7 @@ int main(int argc, char **argv) {
   if (emit == Emit::MLIR)
     return failed(writeFile(outputFile,
                             [&](raw_ostream &os) { module->print(os); }));
+  dropLayerAttributes(*module);
 
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
