@@ -146,4 +146,8 @@ class BatchCache:
         return 2 * row * sum(self.lengths), self.k.nbytes() + self.v.nbytes()
 
     def index_bytes(self):
-        return sum(buffer.nbytes() for buffer in self.index)
+        """Bytes of the running sequences' index buffers (each padded to
+        the longest prefill)."""
+        if not self.index:
+            return 0
+        return sum(buffer.nbytes() // buffer.slots for buffer in self.index) * self.count

@@ -64,7 +64,7 @@ class CompiledEngine:
         self.attention = self.compiled.attention
         self.batched = self.compiled.decode_batch_fn is not None
         self.batch = self.compiled.new_batch_cache(max_batch) if self.batched else None
-        self.slots = []  # the batch's states, in slot order
+        self.slots = []  # the running states (batched: in slot order)
 
     def prefill(self, request):
         """Runs the prompt (`request.prompt_ids`, `request.max_tokens`,
@@ -83,7 +83,9 @@ class CompiledEngine:
             return state
         cache = self.compiled.new_cache(k, v, capacity)
         data = _Sequence(cache, index, request.sampling, generator)
-        return SequenceState(request, len(ids), data.choose(logits[0]), data)
+        state = SequenceState(request, len(ids), data.choose(logits[0]), data)
+        self.slots.append(state)
+        return state
 
     def decode_step(self, states):
         """Feeds each state's token; one result per state, in order. A
@@ -125,13 +127,27 @@ class CompiledEngine:
         return state.token
 
     def release(self, state):
-        if self.batched:
-            slot = next((i for i, s in enumerate(self.slots) if s is state), None)
-            if slot is not None:
-                if self.batch.leave(slot) is not None:
-                    self.slots[slot] = self.slots[-1]
-                self.slots.pop()
+        slot = next((i for i, s in enumerate(self.slots) if s is state), None)
+        if slot is not None:
+            if self.batched:
+                self.batch.leave(slot)  # the last slot moves into `slot`
+            self.slots[slot] = self.slots[-1]
+            self.slots.pop()
         state.data = None  # the cache and index go with their last reference
+
+    def memory(self):
+        """Bytes of the running sequences' state: K/V rows stored, the K/V
+        buffers allocated, and the MagicPIG index (tables and norms)."""
+        if self.batched:
+            filled, allocated = self.batch.cache_bytes()
+            index = self.batch.index_bytes()
+        else:
+            running = [s.data for s in list(self.slots) if s.data is not None]
+            filled = sum(d.cache.filled_bytes() for d in running)
+            allocated = sum(d.cache.allocated_bytes() for d in running)
+            index = sum(b.nbytes for d in running for b in d.index)
+        return {"kv_cache_bytes": filled, "kv_cache_allocated_bytes": allocated,
+                "index_bytes": index}
 
 
 class _Sequence:

@@ -171,10 +171,14 @@ class Scheduler:
             self._lock.notify()
 
     def stats(self):
+        """The counts, and the engine's memory when it reports it (read
+        from another thread than the worker's: a snapshot, not a lock)."""
+        memory = getattr(self.engine, "memory", None)
         with self._lock:
-            return {"running": self._running_count, "waiting": len(self._waiting),
-                    "max_batch": self.max_batch, "queue_size": self.queue_size,
-                    "completed": self.completed}
+            stats = {"running": self._running_count, "waiting": len(self._waiting),
+                     "max_batch": self.max_batch, "queue_size": self.queue_size,
+                     "completed": self.completed}
+        return {**stats, **(memory() if memory else {})}
 
     def stop(self, timeout=None):
         """Takes no more requests, cancels the waiting and the running ones

@@ -394,6 +394,29 @@ PROMPTS = ["The quick brown fox jumps over the lazy dog, again and again.",
 
 
 @needs_compiler
+def test_engine_reports_the_memory_of_its_sequences(graph):
+    from magicpig.engine import CompiledEngine
+    from magicpig.scheduler import Request
+    from magicpig.serve import tiny_serving_model
+
+    model = tiny_serving_model()
+    engine = CompiledEngine(model, graph, "magicpig", max_batch=2)
+    assert engine.batched and engine.memory()["kv_cache_bytes"] == 0
+    c = model.config
+    row = 2 * c.num_layers * c.num_kv_heads * c.head_dim * 4  # K and V, f32
+    states = [engine.prefill(Request(list(range(40 + 10 * i)), 4)) for i in range(2)]
+    memory = engine.memory()
+    assert memory["kv_cache_bytes"] == row * (40 + 50)
+    assert memory["kv_cache_allocated_bytes"] >= memory["kv_cache_bytes"]
+    assert memory["index_bytes"] > 0
+    engine.decode_step(states)
+    assert engine.memory()["kv_cache_bytes"] == row * (41 + 51)
+    for state in states:
+        engine.release(state)
+    assert engine.memory()["kv_cache_bytes"] == 0 and engine.memory()["index_bytes"] == 0
+
+
+@needs_compiler
 def test_concurrent_requests_equal_direct_generation(server, direct):
     port = server[0]
     tokenizer, run = direct
@@ -544,6 +567,7 @@ def test_models_and_health(server):
     assert status == 200 and [m["id"] for m in models["data"]] == ["tiny-random"]
     status, health = call(server[0], "GET", "/health")
     assert status == 200 and health["status"] == "ok" and health["max_batch"] == 3
+    assert {"kv_cache_bytes", "kv_cache_allocated_bytes", "index_bytes"} <= set(health)
 
 
 @needs_compiler
