@@ -14,6 +14,7 @@
 #include "common/ProjectLibrary.h"
 
 #include "magicpig/Conversion/MagicPIGToGPU/MagicPIGToGPU.h"
+#include "magicpig/Dialect/MagicPIG/IR/MagicPIGOps.h"
 #include "magicpig/InitAllMagicPIG.h"
 #include "magicpig/Transforms/Passes.h"
 
@@ -349,6 +350,32 @@ static LogicalResult linkSharedLibrary(ArrayRef<std::string> objects,
   return success();
 }
 
+/// The device kernels take one key range for the whole batch: an entry
+/// point whose attention has per-sequence lengths (a padded batch, the
+/// export's decode_batch) is left out of a CUDA graph, with a note; its
+/// caller decodes one sequence per call instead.
+static void dropPaddedBatchEntryPoints(ModuleOp module) {
+  for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+    bool padded = func.walk([](Operation *op) {
+                        auto a = dyn_cast<mlir::magicpig::AttentionOp>(op);
+                        auto w = dyn_cast<mlir::magicpig::WindowAttentionOp>(op);
+                        return (a && a.getKeyLengths()) ||
+                                       (w && (w.getKeyLengths() ||
+                                              w.getWindowStarts()))
+                                   ? WalkResult::interrupt()
+                                   : WalkResult::advance();
+                      })
+                      .wasInterrupted();
+    if (!padded || !func.isPublic())
+      continue;
+    llvm::errs() << "magicpig-compile: note: '" << func.getSymName()
+                 << "' is left out of the --target=cuda graph: its attention "
+                    "takes per-sequence lengths (a padded batch), which the "
+                    "device kernels do not support yet\n";
+    func.erase();
+  }
+}
+
 /// The index buffers' `magicpig.layer` argument and result attributes have
 /// served (the index ABI check, the graph info): LLVM IR has no place for
 /// them, and translation would warn once per buffer.
@@ -497,6 +524,8 @@ int main(int argc, char **argv) {
                                                 : ""),
                             [&] { return graphPM.run(*module); })))
     return 1;
+  if (target == Target::CUDA)
+    dropPaddedBatchEntryPoints(*module);
   // A library whose prefill returns another index than decode takes would
   // crash its caller; so would one the caller takes for sparse and is not.
   if (failed(magicpig_compile::verifyIndexABI(*module)))
