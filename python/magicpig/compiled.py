@@ -319,14 +319,21 @@ class CompiledModel:
         if len(index) != 4 * self.sparse_layers:
             raise MagicPigError(f"decode_batch needs {4 * self.sparse_layers} index "
                                 f"buffers, got {len(index)}")
+        # A size the graph's run-time checks reject would abort the process:
+        # the batch sizes are checked here first.
         positions = np.asarray(positions, dtype=np.int64).reshape(-1)
-        if k_cache.shape[1] != positions.shape[0] or (
-                positions.size and (positions.min() < 0
-                                    or positions.max() > k_cache.shape[3])):
+        tokens = np.asarray(tokens, dtype=np.int64).reshape(-1, 1)
+        batch = positions.shape[0]
+        if (k_cache.shape[1] != batch or v_cache.shape[:4] != k_cache.shape[:4]
+                or (batch and (positions.min() < 0 or positions.max() > k_cache.shape[3]))):
             raise MagicPigError(f"positions {positions.tolist()} do not fit a cache of "
                                 f"{k_cache.shape[1]} sequences and {k_cache.shape[3]} rows")
-        out = self.decode_batch_fn(np.asarray(tokens, dtype=np.int64).reshape(-1, 1),
-                                   positions, k_cache, v_cache, *index,
+        if tokens.shape[0] != batch or any(np.shape(b)[0] != batch for b in index):
+            raise MagicPigError(f"decode_batch needs one token and one index row per "
+                                f"sequence: {tokens.shape[0]} tokens, index batches "
+                                f"{sorted({np.shape(b)[0] for b in index})}, "
+                                f"{batch} positions")
+        out = self.decode_batch_fn(tokens, positions, k_cache, v_cache, *index,
                                    leading=self.bound_weights)
         return out[0], out[1], out[2], out[3:]
 

@@ -309,3 +309,18 @@ def test_decode_batch_checks_its_positions(model, graphs):
         compiled.decode_batch([[1], [2]], [3, 5], cache, cache)
     with pytest.raises(MagicPigError, match="do not fit"):
         compiled.decode_batch([[1], [2], [3]], [1, 2, 3], cache, cache)
+    with pytest.raises(MagicPigError, match="one token and one index row"):
+        compiled.decode_batch([[1], [2], [3]], [1, 2], cache, cache)
+
+
+def test_decode_batch_checks_its_index_rows(model, graphs):
+    """Index buffers of another batch size than the cache's: an error, not
+    the graph's run-time size check aborting the process."""
+    from magicpig.compiled import load_for_model
+
+    compiled = load_for_model(model, graphs["paper"])
+    _, k, v, index = compiled.prefill([list(range(3, 3 + PROMPT))])
+    two = np.concatenate([k, k], axis=1)
+    with pytest.raises(MagicPigError, match="one token and one index row"):
+        compiled.decode_batch([[1], [2]], [PROMPT, PROMPT], two,
+                              np.concatenate([v, v], axis=1), index)
