@@ -74,7 +74,8 @@ class BatchCache:
 
     def leave(self, slot):
         """Frees `slot`; the last slot moves into it. Returns the slot that
-        moved (now `slot`), or None when `slot` was the last."""
+        moved (now `slot`), or None when `slot` was the last. The last
+        sequence to leave frees the buffers."""
         last = self.count - 1
         if not 0 <= slot <= last:
             raise MagicPigError(f"no sequence in batch slot {slot}")
@@ -89,6 +90,9 @@ class BatchCache:
             moved = last
         self.lengths.pop()
         self.prefill_lengths.pop()
+        if not self.lengths:  # idle: the memory goes back, the next join allocates
+            self.k = self.v = None
+            self.index = []
         return moved
 
     def arguments(self):

@@ -413,7 +413,11 @@ def test_engine_reports_the_memory_of_its_sequences(graph):
     assert engine.memory()["kv_cache_bytes"] == row * (41 + 51)
     for state in states:
         engine.release(state)
-    assert engine.memory()["kv_cache_bytes"] == 0 and engine.memory()["index_bytes"] == 0
+    assert engine.memory() == {"kv_cache_bytes": 0, "kv_cache_allocated_bytes": 0,
+                               "index_bytes": 0}
+    state = engine.prefill(Request(list(range(30)), 4))  # the buffers come back
+    assert engine.memory()["kv_cache_bytes"] == row * 30
+    engine.release(state)
 
 
 @needs_compiler
