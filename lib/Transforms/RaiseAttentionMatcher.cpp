@@ -280,7 +280,7 @@ private:
   LogicalResult matchMask(const Step &mask, Value scores, bool &causal,
                           int64_t &window, Value &keyLengths);
   LogicalResult matchPaddingMask(const Step &mask, AffineMap maskMap,
-                                 const MaskInputs &inputs);
+                                 const MaskInputs &inputs, bool &showsAll);
   LogicalResult matchResult(Operation *pvOp, int64_t batchRank, Value &result);
   LogicalResult checkShapes(const AttentionMatch &m, int64_t groupsK,
                             int64_t groupsV);
@@ -765,7 +765,13 @@ static bool isPaddingMask(const EvaluatedTensor &mask, AffineMap map,
 /// op clamps as the mask does).
 LogicalResult ChainMatcher::matchPaddingMask(const Step &mask,
                                              AffineMap maskMap,
-                                             const MaskInputs &inputs) {
+                                             const MaskInputs &inputs,
+                                             bool &showsAll) {
+  // All zeros wherever it is evaluated: the mask hides nothing (it reads
+  // the lengths only to show every key, `(j < n) | (j >= n)`). Else it
+  // must be the padding mask wherever it is evaluated.
+  showsAll = true;
+  bool padding = true;
   Value lengths = inputs.arguments[0];
   SmallVector<std::pair<Value, int64_t>> sizes;
   for (auto read : inputs.argumentDims)
@@ -798,7 +804,10 @@ LogicalResult ChainMatcher::matchPaddingMask(const Step &mask,
           evaluated = false;
           break;
         }
-        if (!isPaddingMask(*values, maskMap, elementType, batch))
+        showsAll &= llvm::all_of(values->values,
+                                 [](double v) { return v == 0.0; });
+        padding &= isPaddingMask(*values, maskMap, elementType, batch);
+        if (!showsAll && !padding)
           return fail("the additive mask reads per-sequence lengths but is "
                       "not the padding mask of a decode batch (sequence b "
                       "sees keys j < lengths[b] and its own key N - 1)");
@@ -869,11 +878,12 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
       auto type = dyn_cast<RankedTensorType>(inputs.arguments[0].getType());
       if (type && type.getRank() == 1 &&
           type.getElementType().isSignlessInteger()) {
-        if (failed(matchPaddingMask(mask, maskMap, inputs)))
+        bool showsAll = false;
+        if (failed(matchPaddingMask(mask, maskMap, inputs, showsAll)))
           return failure();
         causal = false;
         window = 0;
-        keyLengths = inputs.arguments[0];
+        keyLengths = showsAll ? Value() : inputs.arguments[0];
         return success();
       }
     }
