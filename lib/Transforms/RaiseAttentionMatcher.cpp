@@ -780,11 +780,26 @@ LogicalResult ChainMatcher::matchPaddingMask(const Step &mask,
   if (sizes.size() > kMaxPaddingMaskSizes)
     return fail("the padding mask reads more argument sizes than can be "
                 "tried");
+  // As for decode's position: the lengths just past the integer constants
+  // of the computation, so that a sliding window longer than the sampled
+  // lengths (Gemma 3's 512) shows instead of passing for a padding mask.
+  SmallVector<int64_t> cacheLengths(std::begin(kPaddingMaskLengths),
+                                    std::end(kPaddingMaskLengths));
+  for (int64_t c : inputs.integers) {
+    if (c < kPaddingMaskLengths[std::size(kPaddingMaskLengths) - 1] - 1)
+      continue;
+    if (3 * (c + 6) > kMaxMaskElements)
+      return fail("the padding mask compares lengths with " + Twine(c) +
+                  ", more than the lengths it can be evaluated at");
+    cacheLengths.append({c, c + 1, c + 2});
+  }
+  llvm::sort(cacheLengths);
+  cacheLengths.erase(llvm::unique(cacheLengths), cacheLengths.end());
   Type elementType = shapeOf(mask.other).getElementType();
   bool anyEvaluated = false;
   for (uint64_t roles = 0; roles < (uint64_t(1) << sizes.size()); ++roles) {
     bool evaluated = true;
-    for (int64_t m : kPaddingMaskLengths) {
+    for (int64_t m : cacheLengths) {
       double half = static_cast<double>(m / 2);
       SmallVector<SmallVector<double>> batches = {
           {double(m)}, {0.0, half, double(m)}, {double(m + 3), -1.0}};

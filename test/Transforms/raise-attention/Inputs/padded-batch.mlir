@@ -865,3 +865,240 @@ module {
     return %expanded_23 : tensor<?x4x1x16xf32>
   }
 }
+
+// -----
+#sliding_window_map = affine_map<(d0) -> (d0)>
+#sliding_window_map1 = affine_map<(d0, d1) -> (0, d1)>
+#sliding_window_map2 = affine_map<(d0, d1) -> (d0, 0)>
+#sliding_window_map3 = affine_map<(d0, d1) -> (d0, d1)>
+#sliding_window_map4 = affine_map<(d0, d1) -> ()>
+#sliding_window_map5 = affine_map<()[s0] -> (s0 + 1)>
+#sliding_window_map6 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>
+#sliding_window_map7 = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>
+#sliding_window_map8 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#sliding_window_map9 = affine_map<(d0, d1, d2, d3) -> (d0, 0, d2, d3)>
+#sliding_window_map10 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>
+#sliding_window_map11 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, 0)>
+module {
+  func.func @sliding_window(%arg0: tensor<?x4x1x16xf32>, %arg1: tensor<?x2x1x16xf32>, %arg2: tensor<?x2x1x16xf32>, %arg3: tensor<?xi64>, %arg4: tensor<?x2x?x16xf32>, %arg5: tensor<?x2x?x16xf32>) -> tensor<?x4x1x16xf32> {
+    %c512_i64 = arith.constant 512 : i64
+    %c1_i64 = arith.constant 1 : i64
+    %c0_i64 = arith.constant 0 : i64
+    %c4_i64 = arith.constant 4 : i64
+    %c0 = arith.constant 0 : index
+    %true = arith.constant true
+    %c2 = arith.constant 2 : index
+    %c16_i64 = arith.constant 16 : i64
+    %c4 = arith.constant 4 : index
+    %cst = arith.constant 0.000000e+00 : f32
+    %cst_0 = arith.constant 0xFF800000 : f32
+    %cst_1 = arith.constant dense<0xFF800000> : tensor<f32>
+    %cst_2 = arith.constant dense<0.000000e+00> : tensor<f32>
+    %cst_3 = arith.constant 2.500000e-01 : f32
+    %dim = tensor.dim %arg3, %c0 : tensor<?xi64>
+    %0 = arith.index_cast %dim : index to i64
+    %dim_4 = tensor.dim %arg5, %c2 : tensor<?x2x?x16xf32>
+    %1 = arith.index_cast %dim_4 : index to i64
+    %concat = tensor.concat dim(2) %arg4, %arg1 : (tensor<?x2x?x16xf32>, tensor<?x2x1x16xf32>) -> tensor<?x2x?x16xf32>
+    %concat_5 = tensor.concat dim(2) %arg5, %arg2 : (tensor<?x2x?x16xf32>, tensor<?x2x1x16xf32>) -> tensor<?x2x?x16xf32>
+    %2 = arith.addi %1, %c1_i64 : i64
+    %3 = arith.index_cast %2 : i64 to index
+    %4 = tensor.empty(%3) : tensor<?xi64>
+    %5 = linalg.generic {indexing_maps = [#sliding_window_map], iterator_types = ["parallel"]} outs(%4 : tensor<?xi64>) {
+    ^bb0(%out: i64):
+      %90 = linalg.index 0 : index
+      %91 = arith.index_cast %90 : index to i64
+      linalg.yield %91 : i64
+    } -> tensor<?xi64>
+    %expanded = tensor.expand_shape %5 [[0, 1]] output_shape [1, %3] : tensor<?xi64> into tensor<1x?xi64>
+    %expanded_6 = tensor.expand_shape %arg3 [[0, 1]] output_shape [%dim, 1] : tensor<?xi64> into tensor<?x1xi64>
+    %6 = tensor.empty(%dim, %3) : tensor<?x?xi1>
+    %7 = linalg.generic {indexing_maps = [#sliding_window_map1, #sliding_window_map2, #sliding_window_map3], iterator_types = ["parallel", "parallel"]} ins(%expanded, %expanded_6 : tensor<1x?xi64>, tensor<?x1xi64>) outs(%6 : tensor<?x?xi1>) {
+    ^bb0(%in: i64, %in_24: i64, %out: i1):
+      %90 = arith.cmpi slt, %in, %in_24 : i64
+      linalg.yield %90 : i1
+    } -> tensor<?x?xi1>
+    %8 = tensor.empty(%dim, %3) : tensor<?x?xi64>
+    %9 = linalg.generic {indexing_maps = [#sliding_window_map2, #sliding_window_map1, #sliding_window_map3], iterator_types = ["parallel", "parallel"]} ins(%expanded_6, %expanded : tensor<?x1xi64>, tensor<1x?xi64>) outs(%8 : tensor<?x?xi64>) {
+    ^bb0(%in: i64, %in_24: i64, %out: i64):
+      %90 = arith.subi %in, %in_24 : i64
+      linalg.yield %90 : i64
+    } -> tensor<?x?xi64>
+    %10 = linalg.generic {indexing_maps = [#sliding_window_map3, #sliding_window_map3], iterator_types = ["parallel", "parallel"]} ins(%9 : tensor<?x?xi64>) outs(%6 : tensor<?x?xi1>) {
+    ^bb0(%in: i64, %out: i1):
+      %90 = arith.cmpi slt, %in, %c512_i64 : i64
+      linalg.yield %90 : i1
+    } -> tensor<?x?xi1>
+    %11 = linalg.generic {indexing_maps = [#sliding_window_map3, #sliding_window_map3, #sliding_window_map3], iterator_types = ["parallel", "parallel"]} ins(%7, %10 : tensor<?x?xi1>, tensor<?x?xi1>) outs(%6 : tensor<?x?xi1>) {
+    ^bb0(%in: i1, %in_24: i1, %out: i1):
+      %90 = arith.andi %in, %in_24 : i1
+      linalg.yield %90 : i1
+    } -> tensor<?x?xi1>
+    %12 = tensor.empty(%3) : tensor<1x?xi1>
+    %13 = linalg.generic {indexing_maps = [#sliding_window_map3, #sliding_window_map3], iterator_types = ["parallel", "parallel"]} ins(%expanded : tensor<1x?xi64>) outs(%12 : tensor<1x?xi1>) {
+    ^bb0(%in: i64, %out: i1):
+      %90 = arith.cmpi sge, %in, %1 : i64
+      linalg.yield %90 : i1
+    } -> tensor<1x?xi1>
+    %14 = linalg.generic {indexing_maps = [#sliding_window_map3, #sliding_window_map1, #sliding_window_map3], iterator_types = ["parallel", "parallel"]} ins(%11, %13 : tensor<?x?xi1>, tensor<1x?xi1>) outs(%6 : tensor<?x?xi1>) {
+    ^bb0(%in: i1, %in_24: i1, %out: i1):
+      %90 = arith.ori %in, %in_24 : i1
+      linalg.yield %90 : i1
+    } -> tensor<?x?xi1>
+    %15 = arith.cmpi sge, %0, %c0_i64 : i64
+    cf.assert %15, "negative values not allowed in new dimensions"
+    %16 = arith.cmpi sge, %2, %c0_i64 : i64
+    cf.assert %16, "negative values not allowed in new dimensions"
+    %17 = arith.index_cast %2 : i64 to index
+    %18 = tensor.empty(%dim, %17) : tensor<?x?xf32>
+    %19 = linalg.generic {indexing_maps = [#sliding_window_map4, #sliding_window_map3], iterator_types = ["parallel", "parallel"]} ins(%cst_2 : tensor<f32>) outs(%18 : tensor<?x?xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<?x?xf32>
+    %20 = linalg.generic {indexing_maps = [#sliding_window_map3, #sliding_window_map3], iterator_types = ["parallel", "parallel"]} ins(%14 : tensor<?x?xi1>) outs(%6 : tensor<?x?xi1>) {
+    ^bb0(%in: i1, %out: i1):
+      %90 = arith.xori %in, %true : i1
+      linalg.yield %90 : i1
+    } -> tensor<?x?xi1>
+    cf.assert %true, "mismatched size for broadcast"
+    %21 = arith.cmpi eq, %3, %17 : index
+    cf.assert %21, "mismatched size for broadcast"
+    %22 = tensor.empty(%dim, %3) : tensor<?x?xf32>
+    %23 = linalg.generic {indexing_maps = [#sliding_window_map3, #sliding_window_map4, #sliding_window_map3, #sliding_window_map3], iterator_types = ["parallel", "parallel"]} ins(%20, %cst_1, %19 : tensor<?x?xi1>, tensor<f32>, tensor<?x?xf32>) outs(%22 : tensor<?x?xf32>) {
+    ^bb0(%in: i1, %in_24: f32, %in_25: f32, %out: f32):
+      %90 = arith.select %in, %in_24, %in_25 : f32
+      linalg.yield %90 : f32
+    } -> tensor<?x?xf32>
+    %expanded_7 = tensor.expand_shape %23 [[0], [1, 2, 3]] output_shape [%dim, 1, 1, %3] : tensor<?x?xf32> into tensor<?x1x1x?xf32>
+    %dim_8 = tensor.dim %arg4, %c0 : tensor<?x2x?x16xf32>
+    %dim_9 = tensor.dim %arg4, %c2 : tensor<?x2x?x16xf32>
+    %24 = affine.apply #sliding_window_map5()[%dim_9]
+    %expanded_10 = tensor.expand_shape %concat [[0], [1], [2, 3], [4]] output_shape [%dim_8, 2, 1, %24, 16] : tensor<?x2x?x16xf32> into tensor<?x2x1x?x16xf32>
+    %25 = tensor.empty(%dim_8, %24) : tensor<?x2x2x?x16xf32>
+    %collapsed = tensor.collapse_shape %expanded_10 [[0], [1, 2], [3], [4]] : tensor<?x2x1x?x16xf32> into tensor<?x2x?x16xf32>
+    %26 = linalg.generic {indexing_maps = [#sliding_window_map6, #sliding_window_map7], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%collapsed : tensor<?x2x?x16xf32>) outs(%25 : tensor<?x2x2x?x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<?x2x2x?x16xf32>
+    %27 = arith.cmpi slt, %0, %c0_i64 : i64
+    %28 = arith.select %27, %c1_i64, %0 : i64
+    %29 = arith.extui %27 : i1 to i64
+    %30 = arith.muli %28, %c4_i64 : i64
+    %31 = arith.muli %30, %2 : i64
+    %32 = arith.addi %29, %c1_i64 : i64
+    %33 = arith.cmpi slt, %2, %c0_i64 : i64
+    %34 = arith.select %33, %30, %31 : i64
+    %35 = arith.select %33, %32, %29 : i64
+    %36 = arith.muli %34, %c16_i64 : i64
+    %37 = arith.cmpi sle, %35, %c1_i64 : i64
+    cf.assert %37, "must have at most one inferred (negative) dimension"
+    %38 = arith.index_cast %dim_8 : index to i64
+    %39 = arith.muli %38, %c4_i64 : i64
+    %40 = arith.index_cast %24 : index to i64
+    %41 = arith.muli %39, %40 : i64
+    %42 = arith.muli %41, %c16_i64 : i64
+    %43 = arith.divsi %42, %36 : i64
+    %44 = arith.select %27, %43, %0 : i64
+    %45 = arith.select %33, %43, %2 : i64
+    %from_elements = tensor.from_elements %44, %c4_i64, %45, %c16_i64 : tensor<4xi64>
+    %reshape = tensor.reshape %26(%from_elements) : (tensor<?x2x2x?x16xf32>, tensor<4xi64>) -> tensor<?x4x?x16xf32>
+    %dim_11 = tensor.dim %arg5, %c0 : tensor<?x2x?x16xf32>
+    %46 = affine.apply #sliding_window_map5()[%dim_4]
+    %expanded_12 = tensor.expand_shape %concat_5 [[0], [1], [2, 3], [4]] output_shape [%dim_11, 2, 1, %46, 16] : tensor<?x2x?x16xf32> into tensor<?x2x1x?x16xf32>
+    %47 = tensor.empty(%dim_11, %46) : tensor<?x2x2x?x16xf32>
+    %collapsed_13 = tensor.collapse_shape %expanded_12 [[0], [1, 2], [3], [4]] : tensor<?x2x1x?x16xf32> into tensor<?x2x?x16xf32>
+    %48 = linalg.generic {indexing_maps = [#sliding_window_map6, #sliding_window_map7], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%collapsed_13 : tensor<?x2x?x16xf32>) outs(%47 : tensor<?x2x2x?x16xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    } -> tensor<?x2x2x?x16xf32>
+    cf.assert %37, "must have at most one inferred (negative) dimension"
+    %49 = arith.index_cast %dim_11 : index to i64
+    %50 = arith.muli %49, %c4_i64 : i64
+    %51 = arith.index_cast %46 : index to i64
+    %52 = arith.muli %50, %51 : i64
+    %53 = arith.muli %52, %c16_i64 : i64
+    %54 = arith.divsi %53, %36 : i64
+    %55 = arith.select %27, %54, %0 : i64
+    %56 = arith.select %33, %54, %2 : i64
+    %from_elements_14 = tensor.from_elements %55, %c4_i64, %56, %c16_i64 : tensor<4xi64>
+    %reshape_15 = tensor.reshape %48(%from_elements_14) : (tensor<?x2x2x?x16xf32>, tensor<4xi64>) -> tensor<?x4x?x16xf32>
+    %57 = arith.index_cast %44 : i64 to index
+    %58 = arith.index_cast %45 : i64 to index
+    %59 = tensor.empty(%57, %58) : tensor<?x4x16x?xf32>
+    %transposed = linalg.transpose ins(%reshape : tensor<?x4x?x16xf32>) outs(%59 : tensor<?x4x16x?xf32>) permutation = [0, 1, 3, 2] 
+    %dim_16 = tensor.dim %arg0, %c0 : tensor<?x4x1x16xf32>
+    %60 = arith.maxui %dim_16, %57 : index
+    %collapsed_17 = tensor.collapse_shape %arg0 [[0, 1], [2], [3]] : tensor<?x4x1x16xf32> into tensor<?x1x16xf32>
+    %collapsed_18 = tensor.collapse_shape %transposed [[0, 1], [2], [3]] : tensor<?x4x16x?xf32> into tensor<?x16x?xf32>
+    %61 = arith.muli %60, %c4 : index
+    %62 = tensor.empty(%61, %58) : tensor<?x1x?xf32>
+    %63 = linalg.fill ins(%cst : f32) outs(%62 : tensor<?x1x?xf32>) -> tensor<?x1x?xf32>
+    %64 = linalg.batch_matmul ins(%collapsed_17, %collapsed_18 : tensor<?x1x16xf32>, tensor<?x16x?xf32>) outs(%63 : tensor<?x1x?xf32>) -> tensor<?x1x?xf32>
+    %65 = arith.divsi %61, %c4 : index
+    %expanded_19 = tensor.expand_shape %64 [[0, 1], [2], [3]] output_shape [%65, 4, 1, %58] : tensor<?x1x?xf32> into tensor<?x4x1x?xf32>
+    %66 = tensor.empty(%65, %58) : tensor<?x4x1x?xf32>
+    %67 = linalg.generic {indexing_maps = [#sliding_window_map8, #sliding_window_map8], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%expanded_19 : tensor<?x4x1x?xf32>) outs(%66 : tensor<?x4x1x?xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %90 = arith.mulf %in, %cst_3 : f32
+      linalg.yield %90 : f32
+    } -> tensor<?x4x1x?xf32>
+    %68 = arith.cmpi eq, %65, %dim : index
+    cf.assert %68, "mismatched size for broadcast"
+    %69 = arith.cmpi eq, %58, %3 : index
+    cf.assert %69, "mismatched size for broadcast"
+    %70 = linalg.generic {indexing_maps = [#sliding_window_map8, #sliding_window_map9, #sliding_window_map8], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%67, %expanded_7 : tensor<?x4x1x?xf32>, tensor<?x1x1x?xf32>) outs(%66 : tensor<?x4x1x?xf32>) {
+    ^bb0(%in: f32, %in_24: f32, %out: f32):
+      %90 = arith.addf %in, %in_24 : f32
+      linalg.yield %90 : f32
+    } -> tensor<?x4x1x?xf32>
+    %71 = tensor.empty(%65) : tensor<?x4x1xi64>
+    %72 = linalg.fill ins(%c0_i64 : i64) outs(%71 : tensor<?x4x1xi64>) -> tensor<?x4x1xi64>
+    %73 = tensor.empty(%65) : tensor<?x4x1xf32>
+    %74 = linalg.fill ins(%cst_0 : f32) outs(%73 : tensor<?x4x1xf32>) -> tensor<?x4x1xf32>
+    %75:2 = linalg.generic {indexing_maps = [#sliding_window_map8, #sliding_window_map10, #sliding_window_map10], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%70 : tensor<?x4x1x?xf32>) outs(%74, %72 : tensor<?x4x1xf32>, tensor<?x4x1xi64>) {
+    ^bb0(%in: f32, %out: f32, %out_24: i64):
+      %90 = linalg.index 3 : index
+      %91 = arith.index_cast %90 : index to i64
+      %92 = arith.maximumf %in, %out : f32
+      %93 = arith.cmpf ogt, %in, %out : f32
+      %94 = arith.select %93, %91, %out_24 : i64
+      linalg.yield %92, %94 : f32, i64
+    } -> (tensor<?x4x1xf32>, tensor<?x4x1xi64>)
+    %expanded_20 = tensor.expand_shape %75#0 [[0], [1], [2, 3]] output_shape [%65, 4, 1, 1] : tensor<?x4x1xf32> into tensor<?x4x1x1xf32>
+    %76 = linalg.generic {indexing_maps = [#sliding_window_map8, #sliding_window_map11, #sliding_window_map8], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%70, %expanded_20 : tensor<?x4x1x?xf32>, tensor<?x4x1x1xf32>) outs(%66 : tensor<?x4x1x?xf32>) {
+    ^bb0(%in: f32, %in_24: f32, %out: f32):
+      %90 = arith.subf %in, %in_24 : f32
+      linalg.yield %90 : f32
+    } -> tensor<?x4x1x?xf32>
+    %77 = linalg.generic {indexing_maps = [#sliding_window_map8, #sliding_window_map8], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%76 : tensor<?x4x1x?xf32>) outs(%66 : tensor<?x4x1x?xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %90 = math.exp %in : f32
+      linalg.yield %90 : f32
+    } -> tensor<?x4x1x?xf32>
+    %78 = tensor.empty(%65) : tensor<?x4x1x1xf32>
+    %79 = linalg.fill ins(%cst : f32) outs(%78 : tensor<?x4x1x1xf32>) -> tensor<?x4x1x1xf32>
+    %80 = linalg.generic {indexing_maps = [#sliding_window_map8, #sliding_window_map11], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%77 : tensor<?x4x1x?xf32>) outs(%79 : tensor<?x4x1x1xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %90 = arith.addf %in, %out : f32
+      linalg.yield %90 : f32
+    } -> tensor<?x4x1x1xf32>
+    %81 = linalg.generic {indexing_maps = [#sliding_window_map8, #sliding_window_map11, #sliding_window_map8], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%77, %80 : tensor<?x4x1x?xf32>, tensor<?x4x1x1xf32>) outs(%66 : tensor<?x4x1x?xf32>) {
+    ^bb0(%in: f32, %in_24: f32, %out: f32):
+      %90 = arith.divf %in, %in_24 : f32
+      linalg.yield %90 : f32
+    } -> tensor<?x4x1x?xf32>
+    %82 = arith.index_cast %55 : i64 to index
+    %83 = arith.maxui %65, %82 : index
+    %84 = arith.cmpi eq, %45, %56 : i64
+    cf.assert %84, "mismatching contracting dimension"
+    %collapsed_21 = tensor.collapse_shape %81 [[0, 1], [2], [3]] : tensor<?x4x1x?xf32> into tensor<?x1x?xf32>
+    %collapsed_22 = tensor.collapse_shape %reshape_15 [[0, 1], [2], [3]] : tensor<?x4x?x16xf32> into tensor<?x?x16xf32>
+    %85 = arith.muli %83, %c4 : index
+    %86 = tensor.empty(%85) : tensor<?x1x16xf32>
+    %87 = linalg.fill ins(%cst : f32) outs(%86 : tensor<?x1x16xf32>) -> tensor<?x1x16xf32>
+    %88 = linalg.batch_matmul ins(%collapsed_21, %collapsed_22 : tensor<?x1x?xf32>, tensor<?x?x16xf32>) outs(%87 : tensor<?x1x16xf32>) -> tensor<?x1x16xf32>
+    %89 = arith.divsi %85, %c4 : index
+    %expanded_23 = tensor.expand_shape %88 [[0, 1], [2], [3]] output_shape [%89, 4, 1, 16] : tensor<?x1x16xf32> into tensor<?x4x1x16xf32>
+    return %expanded_23 : tensor<?x4x1x16xf32>
+  }
+}
