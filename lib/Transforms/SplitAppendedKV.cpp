@@ -10,6 +10,7 @@
 
 #include "magicpig/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 namespace mlir::magicpig {
@@ -20,6 +21,46 @@ namespace mlir::magicpig {
 using namespace mlir;
 using namespace mlir::magicpig;
 
+/// starts[b] = max(0, l + appended - window), l = lengths[b] clamped to
+/// [0, cached] as the op clamps it, as the i32 `[B]` tensor
+/// window_attention's `starts` takes.
+static Value windowStartsOfLengths(OpBuilder &b, Location loc, Value lengths,
+                                   Value cached, Value appended,
+                                   int64_t window) {
+  auto type = cast<RankedTensorType>(lengths.getType());
+  Type i32 = b.getI32Type();
+  SmallVector<Value> dynamic;
+  if (type.isDynamicDim(0))
+    dynamic.push_back(tensor::DimOp::create(b, loc, lengths, 0));
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), i32, dynamic);
+  AffineMap id = b.getMultiDimIdentityMap(1);
+  auto generic = linalg::GenericOp::create(
+      b, loc, init.getType(), ValueRange{lengths}, ValueRange{init},
+      ArrayRef<AffineMap>{id, id},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Type element = args[0].getType();
+        Value zero =
+            arith::ConstantOp::create(nb, nloc, nb.getIntegerAttr(element, 0));
+        Value length = arith::MinSIOp::create(
+            nb, nloc, arith::MaxSIOp::create(nb, nloc, args[0], zero),
+            arith::IndexCastOp::create(nb, nloc, element, cached));
+        Value shift = arith::SubIOp::create(
+            nb, nloc,
+            arith::IndexCastOp::create(nb, nloc, element, appended),
+            arith::ConstantOp::create(nb, nloc,
+                                      nb.getIntegerAttr(element, window)));
+        Value first = arith::MaxSIOp::create(
+            nb, nloc, arith::AddIOp::create(nb, nloc, length, shift), zero);
+        Value narrow =
+            element == i32 ? first
+                           : arith::TruncIOp::create(nb, nloc, i32, first)
+                                 .getResult();
+        linalg::YieldOp::create(nb, nloc, narrow);
+      });
+  return generic.getResult(0);
+}
+
 static void splitAttention(AttentionOp op, const AppendedKV &kv) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -27,8 +68,20 @@ static void splitAttention(AttentionOp op, const AppendedKV &kv) {
   // With a sliding window the query (the last of the M + A keys) sees keys
   // j >= M + A - W: the cache from max(0, M + A - W), the appended rows
   // from max(0, A - W).
-  Value cacheFirst, appendedFirst;
-  if (std::optional<int64_t> window = op.getWindow()) {
+  Value cacheFirst, appendedFirst, cacheStarts;
+  if (op.getKeyLengths() && op.getWindow()) {
+    // A padded batch: sequence b's query is at position l[b], so its cache
+    // keys start at max(0, l[b] + A - W), per sequence.
+    cacheStarts = windowStartsOfLengths(
+        b, loc, op.getKeyLengths(),
+        tensor::DimOp::create(b, loc, kv.cacheKey, 2),
+        tensor::DimOp::create(b, loc, kv.appendedKey, 2), *op.getWindow());
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value w = arith::ConstantIndexOp::create(b, loc, *op.getWindow());
+    Value appended = tensor::DimOp::create(b, loc, kv.appendedKey, 2);
+    appendedFirst = arith::MaxSIOp::create(
+        b, loc, arith::SubIOp::create(b, loc, appended, w), zero);
+  } else if (std::optional<int64_t> window = op.getWindow()) {
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value w = arith::ConstantIndexOp::create(b, loc, *window);
     Value cached = tensor::DimOp::create(b, loc, kv.cacheKey, 2);
@@ -42,7 +95,7 @@ static void splitAttention(AttentionOp op, const AppendedKV &kv) {
   // every sequence's own.
   auto cached = attendWithLse(b, loc, query, kv.cacheKey, kv.cacheValue,
                               op.getScaleAttr(), cacheFirst,
-                              op.getKeyLengths());
+                              op.getKeyLengths(), cacheStarts);
   auto appended = attendWithLse(b, loc, query, kv.appendedKey,
                                 kv.appendedValue, op.getScaleAttr(),
                                 appendedFirst);

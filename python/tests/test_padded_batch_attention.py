@@ -90,11 +90,14 @@ def poison(k, v, visible):
     v[...] = np.where(hidden, np.float32(-30.0), v)
 
 
-# (name, Hq, Hkv, N, d, lengths): lengths beyond N - 1 and below 0 clamp.
+# (name, Hq, Hkv, N, d, lengths, window): lengths beyond N - 1 and below 0
+# clamp; with a window W sequence b sees its cache keys l - W < j < l.
 ATTENTION_CASES = [
-    ("mixed lengths", 4, 2, 40, 16, [0, 1, 17, 39]),
-    ("one sequence, full cache", 4, 1, 33, 20, [32]),
-    ("lengths out of range", 2, 2, 25, 16, [-3, 60, 24]),
+    ("mixed lengths", 4, 2, 40, 16, [0, 1, 17, 39], None),
+    ("one sequence, full cache", 4, 1, 33, 20, [32], None),
+    ("lengths out of range", 2, 2, 25, 16, [-3, 60, 24], None),
+    ("sliding window", 4, 2, 40, 16, [0, 3, 17, 39], 6),
+    ("window over lengths out of range", 2, 1, 25, 16, [-3, 60, 24, 2], 4),
 ]
 
 
@@ -102,14 +105,19 @@ ATTENTION_CASES = [
 @pytest.mark.parametrize("concat", [False, True], ids=["one-cache", "appended-row"])
 @pytest.mark.parametrize("case", ATTENTION_CASES, ids=[c[0] for c in ATTENTION_CASES])
 def test_attention_lengths_match_numpy(case, concat, pipeline):
-    """Sequence b attends to keys j < lengths[b] and its own key N - 1; with
-    `concat` the own key is an appended row (split by
-    magicpig-split-appended-kv, which the CPU pipeline runs)."""
-    _, hq, hkv, n, d, lengths = case
+    """Sequence b attends to keys j < lengths[b] (with a window W, those
+    above lengths[b] - W) and its own key N - 1; with `concat` the own key
+    is an appended row (split by magicpig-split-appended-kv, which the CPU
+    pipeline runs)."""
+    _, hq, hkv, n, d, lengths, window = case
     b = len(lengths)
     q, k, v = padded_batch(b, hq, hkv, n, d, seed=n)
     j = np.arange(n)[None, :]
-    visible = (j < np.array(lengths)[:, None]) | (j == n - 1)
+    position = np.clip(np.array(lengths), 0, n - 1)[:, None]
+    cached = j < position
+    if window is not None:
+        cached &= j > position - window
+    visible = cached | (j == n - 1)
     poison(k, v, visible)
     scale = 0.7
     want, _ = attend(q, k, v, scale, visible)
@@ -144,7 +152,7 @@ func.func @main() {{
   %q = {qc}
   %len = {lc}{operands}
   %init = tensor.empty() : {ot}
-  %o = magicpig.attention scale({scale}) lengths(%len : {lt})
+  %o = magicpig.attention scale({scale}) {f"window({window}) " if window else ""}lengths(%len : {lt})
          ins(%q, %k, %v : {qt}, {kt}, {kt}) outs(%init : {ot}) -> {ot}{printing("o", ot)}
   return
 }}

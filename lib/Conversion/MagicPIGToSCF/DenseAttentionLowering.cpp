@@ -246,7 +246,8 @@ void AttentionLowering::buildTask(ImplicitLocOpBuilder &b, Value batch,
   Value segEnd = arith::SelectOp::create(b, inSeg0, seg0End, numKeys);
   Value begin = addIndex(b, segBegin, mulIndex(b, local, keysInTask));
   Value end = minIndex(b, addIndex(b, begin, keysInTask), segEnd);
-  if (!spec.windowStart && (spec.window || (spec.causal && hasQueryLength))) {
+  if (!spec.windowStart && !spec.keyLengths &&
+      (spec.window || (spec.causal && hasQueryLength))) {
     QueryKeyRange range = buildQueryKeyRange(
         b, spec, numKeys, queryLength, hasQueryLength ? pos : zero);
     if (spec.window)
@@ -259,6 +260,15 @@ void AttentionLowering::buildTask(ImplicitLocOpBuilder &b, Value batch,
     Value length = loadSequenceBound(b, spec.keyLengths, batch);
     Value cut = minIndex(b, end, length);
     end = spec.lse ? cut : arith::SelectOp::create(b, inSeg0, cut, end);
+    if (spec.window && !spec.lse) {
+      // A sliding window: the query at position l sees its cache keys
+      // j > l - W (and its own key, segment 1).
+      Value w = constantIndex(b, spec.window);
+      Value position = minIndex(b, length, seg0End); // clamped to N - 1
+      Value first = subIndex(b, maxIndex(b, addIndex(b, position, one), w), w);
+      begin = arith::SelectOp::create(b, inSeg0, maxIndex(b, begin, first),
+                                      begin);
+    }
   }
   if (spec.windowStarts) {
     Value start = loadSequenceBound(b, spec.windowStarts, batch);

@@ -145,6 +145,7 @@ func.func @merge(%a: tensor<2x4x64xf32>, %la: tensor<2x4xf32>, %b: tensor<2x4x64
 // CHECK-LABEL: func @padded_batch
 //  CHECK-SAME: (%[[LEN:[a-zA-Z0-9]+]]: tensor<?xi64>, %[[ST:[a-zA-Z0-9]+]]: tensor<?xi32>
 //       CHECK:   magicpig.attention scale(1.250000e-01) lengths(%[[LEN]] : tensor<?xi64>) ins(
+//       CHECK:   magicpig.attention scale(1.250000e-01) window(512) lengths(%[[LEN]] : tensor<?xi64>) ins(
 //       CHECK:   magicpig.window_attention sink(4) window_start(%{{.+}}) lengths(%[[LEN]] : tensor<?xi64>) starts(%[[ST]] : tensor<?xi32>) scale(1.250000e-01) ins(
 func.func @padded_batch(%len: tensor<?xi64>, %starts: tensor<?xi32>, %ws: index,
                         %q: tensor<?x4x64xf32>, %k: tensor<?x2x?x64xbf16>,
@@ -153,9 +154,12 @@ func.func @padded_batch(%len: tensor<?xi64>, %starts: tensor<?xi32>, %ws: index,
   %a = magicpig.attention scale(0.125) lengths(%len : tensor<?xi64>)
     ins(%q, %k, %k : tensor<?x4x64xf32>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>)
     outs(%o : tensor<?x4x64xf32>) -> tensor<?x4x64xf32>
+  %s = magicpig.attention scale(0.125) window(512) lengths(%len : tensor<?xi64>)
+    ins(%q, %k, %k : tensor<?x4x64xf32>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>)
+    outs(%a : tensor<?x4x64xf32>) -> tensor<?x4x64xf32>
   %w:2 = magicpig.window_attention sink(4) window_start(%ws) lengths(%len : tensor<?xi64>)
     starts(%starts : tensor<?xi32>) scale(0.125)
     ins(%q, %k, %k : tensor<?x4x64xf32>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16>)
     outs(%o, %l : tensor<?x4x64xf32>, tensor<?x4xf32>) -> tensor<?x4x64xf32>, tensor<?x4xf32>
-  return %a, %w#0, %w#1 : tensor<?x4x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>
+  return %s, %w#0, %w#1 : tensor<?x4x64xf32>, tensor<?x4x64xf32>, tensor<?x4xf32>
 }

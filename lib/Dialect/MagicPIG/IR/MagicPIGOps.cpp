@@ -347,9 +347,6 @@ LogicalResult AttentionOp::verify() {
                               "position)";
   }
   if (Value lengths = getKeyLengths()) {
-    if (getWindow())
-      return emitOpError() << "'lengths' and 'window' together are not "
-                              "supported";
     if (qRank == 4 && Checker::shaped(q).getDimSize(2) != 1)
       return emitOpError() << "'lengths' needs a decode query ([B, Hq, d] or "
                               "[B, Hq, 1, d])";

@@ -66,7 +66,9 @@ def MagicPIG_AttentionOp : MagicPIG_Op<"attention"> {
     (the row its own step appended); the keys in between are padding and
     are never read. A length outside `[0, N - 1]` is clamped to it, which is
     what the additive mask `0` on `j < l[b] or j >= N - 1`, `-inf`
-    elsewhere, means.
+    elsewhere, means. With `window = W` too (a sliding-window layer of a
+    padded batch), sequence `b`'s query is at position `l[b]` and attends to
+    its cache keys `l[b] - W < j < l[b]` and to its own key `N - 1`.
 
     Example:
 
