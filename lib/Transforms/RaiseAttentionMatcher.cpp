@@ -280,7 +280,8 @@ private:
   LogicalResult matchMask(const Step &mask, Value scores, bool &causal,
                           int64_t &window, Value &keyLengths);
   LogicalResult matchPaddingMask(const Step &mask, AffineMap maskMap,
-                                 const MaskInputs &inputs, bool &showsAll);
+                                 const MaskInputs &inputs, bool &showsAll,
+                                 int64_t &window);
   LogicalResult matchResult(Operation *pvOp, int64_t batchRank, Value &result);
   LogicalResult checkShapes(const AttentionMatch &m, int64_t groupsK,
                             int64_t groupsV);
@@ -722,11 +723,56 @@ static constexpr int64_t kDynamicMaskSizes[] = {1, 2, 3, 5, 8, 13, 64, 257};
 static constexpr int64_t kPaddingMaskLengths[] = {1, 2, 5, 13, 64};
 static constexpr size_t kMaxPaddingMaskSizes = 6;
 
+/// The value of `mask` (read through `map`) at score [b, 0, 0, j], or
+/// nullopt outside it.
+static std::optional<double> maskAt(const EvaluatedTensor &mask, AffineMap map,
+                                    int64_t b, int64_t j) {
+  std::optional<int64_t> linear = linearIndex(map.compose({b, 0, 0, j}),
+                                              mask.shape);
+  if (!linear)
+    return std::nullopt;
+  return mask.values[*linear];
+}
+
+/// The key count of a padding mask's scores (the mask dim the score key dim
+/// indexes), or -1.
+static int64_t paddingMaskKeys(const EvaluatedTensor &mask, AffineMap map) {
+  for (auto [r, expr] : llvm::enumerate(map.getResults()))
+    if (auto dim = dyn_cast<AffineDimExpr>(expr); dim && dim.getPosition() == 3)
+      return mask.shape[r];
+  return -1;
+}
+
+/// The sliding window a padding mask shows: W when some sequence of length
+/// l sees its cache from key l - W + 1 > 0 on, 0 when none is cut, -1
+/// when two sequences show different windows.
+static int64_t paddingMaskWindow(const EvaluatedTensor &mask, AffineMap map,
+                                 ArrayRef<double> lengths) {
+  int64_t n = paddingMaskKeys(mask, map), window = 0;
+  for (int64_t b = 0; b < int64_t(lengths.size()); ++b) {
+    int64_t l = static_cast<int64_t>(lengths[b]);
+    for (int64_t j = 0; j < std::min(l, n - 1); ++j) {
+      std::optional<double> m = maskAt(mask, map, b, j);
+      if (!m || *m != 0.0)
+        continue;
+      if (j > 0) {
+        if (window && window != l - j + 1)
+          return -1;
+        window = l - j + 1;
+      }
+      break;
+    }
+  }
+  return window;
+}
+
 /// Whether mask values (read through `map`, shape `maskShape`) are the
 /// padding mask of `lengths` over scores [B, H, 1, N]: row b is 0 on keys
-/// j < lengths[b] and j = N - 1, masked elsewhere.
+/// j < lengths[b] (with a window W, those above lengths[b] - W too) and
+/// j = N - 1, masked elsewhere.
 static bool isPaddingMask(const EvaluatedTensor &mask, AffineMap map,
-                          Type elementType, ArrayRef<double> lengths) {
+                          Type elementType, ArrayRef<double> lengths,
+                          int64_t window) {
   double lowest = lowestFinite(elementType);
   // The key count: the mask dim the score key dim indexes.
   int64_t n = -1;
@@ -748,7 +794,8 @@ static bool isPaddingMask(const EvaluatedTensor &mask, AffineMap map,
         return false;
       double m = mask.values[*linear];
       bool masked = m == -INFINITY || m <= lowest;
-      bool visible = j < lengths[b] || j == n - 1;
+      bool visible = (j < lengths[b] && (!window || j > lengths[b] - window)) ||
+                     j == n - 1;
       if (visible ? m != 0.0 : !masked)
         return false;
     }
@@ -766,12 +813,12 @@ static bool isPaddingMask(const EvaluatedTensor &mask, AffineMap map,
 LogicalResult ChainMatcher::matchPaddingMask(const Step &mask,
                                              AffineMap maskMap,
                                              const MaskInputs &inputs,
-                                             bool &showsAll) {
+                                             bool &showsAll, int64_t &window) {
   // All zeros wherever it is evaluated: the mask hides nothing (it reads
   // the lengths only to show every key, `(j < n) | (j >= n)`). Else it
-  // must be the padding mask wherever it is evaluated.
+  // must be the padding mask (with one sliding window, or none) wherever
+  // it is evaluated.
   showsAll = true;
-  bool padding = true;
   Value lengths = inputs.arguments[0];
   SmallVector<std::pair<Value, int64_t>> sizes;
   for (auto read : inputs.argumentDims)
@@ -797,7 +844,14 @@ LogicalResult ChainMatcher::matchPaddingMask(const Step &mask,
   cacheLengths.erase(llvm::unique(cacheLengths), cacheLengths.end());
   Type elementType = shapeOf(mask.other).getElementType();
   bool anyEvaluated = false;
+  window = 0;
+  const char *notPadding =
+      "the additive mask reads per-sequence lengths but is not the padding "
+      "mask of a decode batch (sequence b sees keys j < lengths[b], or the "
+      "last W of them, and its own key N - 1)";
   for (uint64_t roles = 0; roles < (uint64_t(1) << sizes.size()); ++roles) {
+    // Every evaluation of this assignment of the sizes, with its lengths.
+    SmallVector<std::pair<EvaluatedTensor, SmallVector<double>>> evaluations;
     bool evaluated = true;
     for (int64_t m : cacheLengths) {
       double half = static_cast<double>(m / 2);
@@ -819,18 +873,33 @@ LogicalResult ChainMatcher::matchPaddingMask(const Step &mask,
           evaluated = false;
           break;
         }
-        showsAll &= llvm::all_of(values->values,
-                                 [](double v) { return v == 0.0; });
-        padding &= isPaddingMask(*values, maskMap, elementType, batch);
-        if (!showsAll && !padding)
-          return fail("the additive mask reads per-sequence lengths but is "
-                      "not the padding mask of a decode batch (sequence b "
-                      "sees keys j < lengths[b] and its own key N - 1)");
+        evaluations.push_back({std::move(*values), batch});
       }
       if (!evaluated)
         break;
     }
-    anyEvaluated |= evaluated;
+    if (!evaluated)
+      continue;
+    anyEvaluated = true;
+    for (auto &[values, batch] : evaluations)
+      showsAll &= llvm::all_of(values.values, [](double v) { return v == 0.0; });
+    if (showsAll)
+      continue;
+    // The window is read off the evaluations, then every one must be the
+    // padding mask with it.
+    int64_t w = 0;
+    for (auto &[values, batch] : evaluations) {
+      int64_t seen = paddingMaskWindow(values, maskMap, batch);
+      if (seen < 0 || (seen && w && seen != w))
+        return fail(notPadding);
+      w = seen ? seen : w;
+    }
+    for (auto &[values, batch] : evaluations)
+      if (!isPaddingMask(values, maskMap, elementType, batch, w))
+        return fail(notPadding);
+    if (window && w != window)
+      return fail(notPadding);
+    window = w;
   }
   if (!anyEvaluated)
     return fail("the additive mask reads per-sequence lengths, but its "
@@ -894,10 +963,13 @@ LogicalResult ChainMatcher::matchMask(const Step &mask, Value scores,
       if (type && type.getRank() == 1 &&
           type.getElementType().isSignlessInteger()) {
         bool showsAll = false;
-        if (failed(matchPaddingMask(mask, maskMap, inputs, showsAll)))
+        if (failed(matchPaddingMask(mask, maskMap, inputs, showsAll, window)))
           return failure();
-        causal = false;
-        window = 0;
+        if (showsAll)
+          window = 0;
+        // A window ends at the query's own key (`causal`, which a
+        // [B, Hq, d] query drops).
+        causal = window != 0;
         keyLengths = showsAll ? Value() : inputs.arguments[0];
         return success();
       }

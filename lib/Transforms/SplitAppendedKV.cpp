@@ -21,12 +21,10 @@ namespace mlir::magicpig {
 using namespace mlir;
 using namespace mlir::magicpig;
 
-/// starts[b] = max(0, l + appended - window), l = lengths[b] clamped to
-/// [0, cached] as the op clamps it, as the i32 `[B]` tensor
-/// window_attention's `starts` takes.
+/// starts[b] = max(0, lengths[b] + appended - window) as the i32 `[B]`
+/// tensor window_attention's `starts` takes.
 static Value windowStartsOfLengths(OpBuilder &b, Location loc, Value lengths,
-                                   Value cached, Value appended,
-                                   int64_t window) {
+                                   Value appended, int64_t window) {
   auto type = cast<RankedTensorType>(lengths.getType());
   Type i32 = b.getI32Type();
   SmallVector<Value> dynamic;
@@ -42,9 +40,7 @@ static Value windowStartsOfLengths(OpBuilder &b, Location loc, Value lengths,
         Type element = args[0].getType();
         Value zero =
             arith::ConstantOp::create(nb, nloc, nb.getIntegerAttr(element, 0));
-        Value length = arith::MinSIOp::create(
-            nb, nloc, arith::MaxSIOp::create(nb, nloc, args[0], zero),
-            arith::IndexCastOp::create(nb, nloc, element, cached));
+        Value length = arith::MaxSIOp::create(nb, nloc, args[0], zero);
         Value shift = arith::SubIOp::create(
             nb, nloc,
             arith::IndexCastOp::create(nb, nloc, element, appended),
@@ -74,7 +70,6 @@ static void splitAttention(AttentionOp op, const AppendedKV &kv) {
     // keys start at max(0, l[b] + A - W), per sequence.
     cacheStarts = windowStartsOfLengths(
         b, loc, op.getKeyLengths(),
-        tensor::DimOp::create(b, loc, kv.cacheKey, 2),
         tensor::DimOp::create(b, loc, kv.appendedKey, 2), *op.getWindow());
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value w = arith::ConstantIndexOp::create(b, loc, *op.getWindow());

@@ -264,8 +264,7 @@ void AttentionLowering::buildTask(ImplicitLocOpBuilder &b, Value batch,
       // A sliding window: the query at position l sees its cache keys
       // j > l - W (and its own key, segment 1).
       Value w = constantIndex(b, spec.window);
-      Value position = minIndex(b, length, seg0End); // clamped to N - 1
-      Value first = subIndex(b, maxIndex(b, addIndex(b, position, one), w), w);
+      Value first = subIndex(b, maxIndex(b, addIndex(b, length, one), w), w);
       begin = arith::SelectOp::create(b, inSeg0, maxIndex(b, begin, first),
                                       begin);
     }

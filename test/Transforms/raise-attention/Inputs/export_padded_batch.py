@@ -76,7 +76,7 @@ def main():
              export(lambda j, n, m: j < n, "no_own_key"),
              export(lambda j, n, m: (j < n) | (j >= n), "every_key"),
              # A sliding window of 512 over the padding mask (Gemma 3's
-             # local layers): not the padding mask past 512 tokens.
+             # local layers): the padding mask only up to 512 tokens.
              export(lambda j, n, m: ((j < n) & (n - j < 512)) | (j >= m),
                     "sliding_window")]
     out = pathlib.Path(__file__).with_name("padded-batch.mlir")

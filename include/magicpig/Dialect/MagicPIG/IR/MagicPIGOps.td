@@ -68,7 +68,9 @@ def MagicPIG_AttentionOp : MagicPIG_Op<"attention"> {
     what the additive mask `0` on `j < l[b] or j >= N - 1`, `-inf`
     elsewhere, means. With `window = W` too (a sliding-window layer of a
     padded batch), sequence `b`'s query is at position `l[b]` and attends to
-    its cache keys `l[b] - W < j < l[b]` and to its own key `N - 1`.
+    its cache keys `l[b] - W < j < l[b]` (of `j < N - 1`; `l[b]` not
+    clamped here, as the mask `j > l[b] - W` reads it) and to its own key
+    `N - 1`.
 
     Example:
 
