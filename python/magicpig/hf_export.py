@@ -12,7 +12,7 @@ with `@prefill` and `@decode` in the ABI of `magicpig.export`
            k_cache [L, 1, Hkv, M, d], v_cache [L, 1, Hkv, M, d])
         -> (logits [1, V], k_new [L, 1, Hkv, 1, d], v_new [L, 1, Hkv, 1, d])
 
-and, for models without sliding-window layers,
+and
 
     decode_batch(<weights>, tokens [B, 1] i64, positions [B] i64,
                  k_cache [L, B, Hkv, M, d], v_cache [L, B, Hkv, M, d])
@@ -200,22 +200,31 @@ class DecodeStep(_Steps):
 class DecodeBatchStep(_Steps):
     """One step of a padded batch (docs/ABI.md): sequence b at positions[b]
     owns the cache rows [0, positions[b]); the padding mask hides the rest
-    (raised to `lengths`). Models with sliding-window layers have none yet:
-    a window with per-sequence lengths is not an op the dialect has."""
+    (raised to `lengths`), and for sliding-window layers also the rows
+    outside the window (raised to `window(W) lengths`)."""
 
     def forward(self, tokens, positions, k_cache, v_cache):
         from magicpig.llama import padding_mask
 
-        mask = padding_mask(positions, k_cache.shape[3])
+        m = k_cache.shape[3]
+        full = padding_mask(positions, m)
+        sliding = None
+        if self.shape.sliding_window is not None:
+            j = torch.arange(m + 1, dtype=torch.int64)[None, :]
+            p = positions[:, None]
+            seen = ((j < p) & (p - j < self.shape.sliding_window)) | (j >= m)
+            sliding = torch.zeros(seen.shape).masked_fill(~seen, float("-inf"))
+            sliding = sliding[:, None, None, :]
         cache, layers = _explicit_cache(self.shape.num_layers, k_cache, v_cache)
-        logits = self.run(tokens, positions[:, None], mask, cache)
+        logits = self.run(tokens, positions[:, None], self.masks(full, sliding), cache)
         return (logits, torch.stack([l.new_keys for l in layers]),
                 torch.stack([l.new_values for l in layers]))
 
 
 def exports_decode_batch(shape, static=False):
-    """Whether the export of a model of this shape has decode_batch."""
-    return not static and shape.sliding_window is None
+    """Whether the export of a model of this shape has decode_batch (every
+    dynamic export)."""
+    return not static
 
 
 class _WeightsAsArguments(nn.Module):

@@ -601,7 +601,7 @@ def _load_transformers(args):
     engine = CompiledEngine(loaded.model, graph.library, args.attention, args.max_batch)
     name = args.model_name or os.path.basename(os.path.normpath(loaded.source))
     batched = "one decode_batch call per step" if engine.batched else \
-        "one decode call per sequence per step (the model has sliding-window layers)"
+        "one decode call per sequence per step (a graph without decode_batch)"
     progress(f"model {name}: {engine.attention} attention, compiled graph "
              f"{graph.library} ({engine.compiled.sparse_layers} of {shape.num_layers} "
              f"layers sampled; {batched}); context {context} tokens")

@@ -127,13 +127,11 @@ def test_default_options_run(compiled, prompt):
 
 @pytest.mark.parametrize("name", ["dense", "default"])
 def test_decode_batch_equals_each_sequence_alone(compiled, name):
-    """The export's decode_batch (the padding mask raised to lengths) over
-    sequences of different lengths, one leaving midway, against each
-    sequence's own decode; models with sliding-window layers have none."""
+    """The export's decode_batch (the padding mask raised to lengths;
+    Gemma 3's sliding-window layers to window(8) lengths) over sequences of
+    different lengths, longer than the window, sequences leaving midway,
+    against each sequence's own decode."""
     graph = compiled.graphs[name].backend.compiled
-    if compiled.arch in NOT_SPARSE:  # Gemma 3: sliding-window layers
-        assert graph.decode_batch_fn is None
-        return
     check_batched_against_alone(graph, 128, (PROMPT, PROMPT + 17, PROMPT + 5), ATOL)
 
 
@@ -170,8 +168,9 @@ def test_export_is_plain_linalg(graph_root, prompt):
 def test_gemma3_sliding_layer_is_raised_with_its_window(graph_root):
     """Both attentions of each Gemma 3 entry point are raised, none
     declined: the sliding-window layer (0) as `causal window(8)` (prefill,
-    and decode from its position), the global one (1) plainly causal in
-    prefill and plain in decode. Sparsify keeps layer 0 exact and says so.
+    and decode from its position; decode_batch with the lengths too), the
+    global one (1) plainly causal in prefill, plain in decode, with the
+    lengths in decode_batch. Sparsify keeps layer 0 exact and says so.
     (That the windowed layer computes transformers' numbers is
     test_dense_matches_eager_generate at a 96-token prompt.)"""
     import glob
@@ -186,14 +185,15 @@ def test_gemma3_sliding_layer_is_raised_with_its_window(graph_root):
                              "-mlir-print-op-on-diagnostic=false"],
                             capture_output=True, text=True, check=True)
     assert "remark:" not in result.stderr, result.stderr
-    assert result.stdout.count("magicpig.attention ") == 4
+    assert result.stdout.count("magicpig.attention ") == 6
     assert result.stdout.count(" causal window(8) ins(") == 2
+    assert result.stdout.count(" causal window(8) lengths(") == 1
     sparsified = subprocess.run([project_tool("magicpig-opt"), "-",
                                  "--magicpig-sparsify=dense-layers=-1",
                                  "-mlir-print-op-on-diagnostic=false"],
                                 input=result.stdout, capture_output=True, text=True,
                                 check=True)
     remarks = [l for l in sparsified.stderr.splitlines() if "remark:" in l]
-    assert len(remarks) == 2, remarks
+    assert len(remarks) == 3, remarks
     assert all("layer 0 keeps exact attention: it attends to a sliding window of 8 keys"
                in r for r in remarks)
