@@ -41,13 +41,12 @@ static Value windowStartsOfLengths(OpBuilder &b, Location loc, Value lengths,
         Value zero =
             arith::ConstantOp::create(nb, nloc, nb.getIntegerAttr(element, 0));
         Value length = arith::MaxSIOp::create(nb, nloc, args[0], zero);
-        Value shift = arith::SubIOp::create(
-            nb, nloc,
-            arith::IndexCastOp::create(nb, nloc, element, appended),
-            arith::ConstantOp::create(nb, nloc,
-                                      nb.getIntegerAttr(element, window)));
-        Value first = arith::MaxSIOp::create(
-            nb, nloc, arith::AddIOp::create(nb, nloc, length, shift), zero);
+        Value rows = arith::IndexCastOp::create(nb, nloc, element, appended);
+        Value w =
+            arith::ConstantOp::create(nb, nloc, nb.getIntegerAttr(element, window));
+        Value shift = arith::SubIOp::create(nb, nloc, rows, w);
+        Value sum = arith::AddIOp::create(nb, nloc, length, shift);
+        Value first = arith::MaxSIOp::create(nb, nloc, sum, zero);
         Value narrow =
             element == i32 ? first
                            : arith::TruncIOp::create(nb, nloc, i32, first)
