@@ -74,14 +74,11 @@ class CompiledEngine:
         logits, k, v, index = self.compiled.prefill([ids])
         capacity = len(ids) + min(request.max_tokens, INITIAL_HEADROOM)
         generator = torch.Generator().manual_seed(request.sampling.seed)
-        if self.batched:
-            data = _Sequence(None, None, request.sampling, generator)
-            token = data.choose(logits[0])
+        if self.batched:  # the cache and index live in the batch's slot
             self.batch.join(k, v, index, capacity)
-            state = SequenceState(request, len(ids), token, data)
-            self.slots.append(state)
-            return state
-        cache = self.compiled.new_cache(k, v, capacity)
+            cache, index = None, None
+        else:
+            cache = self.compiled.new_cache(k, v, capacity)
         data = _Sequence(cache, index, request.sampling, generator)
         state = SequenceState(request, len(ids), data.choose(logits[0]), data)
         self.slots.append(state)

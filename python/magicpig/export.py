@@ -107,18 +107,30 @@ TRACE_BATCH = 3
 MAX_BATCH = 256
 
 
-def example_inputs(config, prefill_tokens, cache_tokens, batch=1):
-    """Inputs the steps are traced with (their values do not matter):
-    prefill's, and decode's (batch 1: a 0-d position) or decode_batch's."""
+def example_inputs(config, prefill_tokens, cache_tokens):
+    """Inputs the steps are traced with (their values do not matter)."""
     c = config
     tokens = torch.zeros(1, prefill_tokens, dtype=torch.int64)
-    cache_shape = (c.num_layers, batch, c.num_kv_heads, cache_tokens, c.head_dim)
-    position = torch.tensor(cache_tokens, dtype=torch.int64)
-    if batch > 1:
-        position = torch.full((batch,), cache_tokens, dtype=torch.int64)
-    decode = (torch.zeros(batch, 1, dtype=torch.int64), position,
+    cache_shape = (c.num_layers, 1, c.num_kv_heads, cache_tokens, c.head_dim)
+    decode = (torch.zeros(1, 1, dtype=torch.int64),
+              torch.tensor(cache_tokens, dtype=torch.int64),
               torch.zeros(cache_shape), torch.zeros(cache_shape))
     return (tokens,), decode
+
+
+def decode_batch_trace(num_layers, num_kv_heads, head_dim, cache_tokens, cache_dim):
+    """(inputs, dynamic dims) decode_batch is traced with: TRACE_BATCH
+    sequences of `cache_tokens` rows, the batch dynamic up to MAX_BATCH and
+    the cache length `cache_dim`."""
+    from torch.export import Dim
+
+    shape = (num_layers, TRACE_BATCH, num_kv_heads, cache_tokens, head_dim)
+    inputs = (torch.zeros(TRACE_BATCH, 1, dtype=torch.int64),
+              torch.full((TRACE_BATCH,), cache_tokens, dtype=torch.int64),
+              torch.zeros(shape), torch.zeros(shape))
+    batch = Dim("batch", min=2, max=MAX_BATCH)
+    dims = ({0: batch}, {0: batch}, {1: batch, 3: cache_dim}, {1: batch, 3: cache_dim})
+    return inputs, dims
 
 
 def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
@@ -150,10 +162,8 @@ def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
         others = [decode]
         if not static:
             progress("exporting decode_batch")
-            batch = Dim("batch", min=2, max=MAX_BATCH)
-            _, batch_inputs = example_inputs(c, prefill_tokens, cache_tokens, TRACE_BATCH)
-            batch_dims = ({0: batch}, {0: batch}, {1: batch, 3: cache},
-                          {1: batch, 3: cache})
+            batch_inputs, batch_dims = decode_batch_trace(
+                c.num_layers, c.num_kv_heads, c.head_dim, cache_tokens, cache)
             others.append(_export(_DecodeBatchStep(model), weights, batch_inputs,
                                   batch_dims, "decode_batch"))
     return merge_modules(prefill, others)

@@ -221,12 +221,6 @@ class DecodeBatchStep(_Steps):
                 torch.stack([l.new_values for l in layers]))
 
 
-def exports_decode_batch(shape, static=False):
-    """Whether the export of a model of this shape has decode_batch (every
-    dynamic export)."""
-    return not static
-
-
 class _WeightsAsArguments(nn.Module):
     """`forward(*weights, *inputs)`: the step with the model's parameters
     replaced by the leading arguments."""
@@ -338,11 +332,11 @@ def _export(wrapper, weights_, inputs, input_dims, func_name):
 
 
 def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
-    """MLIR text of one module holding `@prefill`, `@decode` and, where
-    `exports_decode_batch`, `@decode_batch`."""
+    """MLIR text of one module holding `@prefill`, `@decode` and (unless
+    `static`) `@decode_batch`."""
     from torch.export import Dim
 
-    from magicpig.export import merge_modules
+    from magicpig.export import decode_batch_trace, merge_modules
 
     shape = ModelShape(model.config)
     if any(p.dtype != torch.float32 for p in model.parameters()):
@@ -368,16 +362,9 @@ def export_model(model, prefill_tokens=16, cache_tokens=16, static=False):
                           params, prefill_inputs, prefill_dims, "prefill")
         others = [_export(_WeightsAsArguments(DecodeStep(model, shape), model, names),
                           params, decode_inputs, decode_dims, "decode")]
-        if exports_decode_batch(shape, static):
-            from magicpig.export import MAX_BATCH, TRACE_BATCH
-
-            batch = Dim("batch", min=2, max=MAX_BATCH)
-            batch_shape = (shape.num_layers, TRACE_BATCH, shape.num_kv_heads, cache_tokens,
-                           shape.head_dim)
-            batch_inputs = (torch.zeros(TRACE_BATCH, 1, dtype=torch.int64),
-                            torch.full((TRACE_BATCH,), cache_tokens, dtype=torch.int64),
-                            torch.zeros(batch_shape), torch.zeros(batch_shape))
-            batch_dims = ({0: batch}, {0: batch}, {1: batch, 3: cache}, {1: batch, 3: cache})
+        if not static:
+            batch_inputs, batch_dims = decode_batch_trace(
+                shape.num_layers, shape.num_kv_heads, shape.head_dim, cache_tokens, cache)
             others.append(_export(
                 _WeightsAsArguments(DecodeBatchStep(model, shape), model, names),
                 params, batch_inputs, batch_dims, "decode_batch"))
@@ -420,7 +407,7 @@ def manifest(model, static=False, prefill_tokens=16, cache_tokens=16):
             },
         },
     }
-    if exports_decode_batch(s, static):
+    if not static:
         result["functions"]["decode_batch"] = decode_batch_manifest(
             s.num_layers, s.num_kv_heads, s.head_dim, s.vocab_size)
     return result
